@@ -1,0 +1,42 @@
+# sigtail: `make run` scans the sample logs, `make test` is what CI runs.
+GO      ?= go
+BIN     := bin/sigtail
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+SAMPLES := testdata/sample/gunicorn-error.log testdata/sample/nginx-error.log testdata/sample/nginx-access.log testdata/sample/kern.log
+
+.PHONY: all build run test vet fuzz bench lint-catalog clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/sigtail
+
+# The main job on the shipped sample logs: a one-shot scan, as text.
+# (exit status 1 means critical incidents were found, which these logs hold)
+run: build
+	./$(BIN) scan --output text --timezone UTC --host sample-host $(SAMPLES) || [ $$? -eq 1 ]
+
+vet:
+	$(GO) vet ./...
+
+# Unit, golden, catalog-sample and fuzz-seed tests, with the race detector.
+test: vet lint-catalog
+	$(GO) test -race -count=1 ./...
+
+lint-catalog: build
+	./$(BIN) lint
+
+# Run every fuzz target for FUZZTIME each (seeds alone run in `make test`).
+FUZZTIME ?= 30s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$t"; $(GO) test $$pkg -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; \
+	  done; \
+	done
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin

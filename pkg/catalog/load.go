@@ -1,0 +1,459 @@
+// Package catalog loads and validates sigtail's catalog: the line-level
+// failure signatures (signatures/*.yaml) and the rules that turn their hits
+// into incidents (rules.yaml).
+//
+// Load checks everything that can be checked without compiling a regex and
+// returns every problem at once, each at its file, line and column with the
+// id of the signature or rule it belongs to. Package match compiles the
+// patterns and checks the samples, reporting through the same ErrorList.
+package catalog
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/sigtail/sigtail/pkg/incident"
+	"github.com/sigtail/sigtail/pkg/parse"
+)
+
+// The layout of a catalog directory.
+const (
+	SignaturesGlob = "signatures/*.yaml"
+	RulesFile      = "rules.yaml"
+)
+
+// DefaultCooldown is how long a rule's incident stays open without a new hit.
+const DefaultCooldown = 5 * time.Minute
+
+// Catalog is a loaded, validated catalog.
+type Catalog struct {
+	Signatures []*SignatureSpec
+	Rules      []*Rule
+	// Files are the files it was loaded from, as named in errors.
+	Files []string
+
+	sigByID map[string]*SignatureSpec
+}
+
+// Signature returns the signature with the given id.
+func (c *Catalog) Signature(id string) (*SignatureSpec, bool) {
+	s, ok := c.sigByID[id]
+	return s, ok
+}
+
+// Rule is a validated rule, ready to run.
+type Rule struct {
+	ID          string
+	Title       string
+	Summary     string
+	Severity    incident.Severity
+	Insights    []string
+	Detectable  bool
+	Reason      string
+	Signatures  []string
+	Count       int
+	Window      time.Duration
+	GroupBy     []string
+	Cooldown    time.Duration
+	Remediation string
+	Diagnostics []incident.Command
+	Parameters  []incident.Parameter
+	References  []string
+
+	Spec *RuleSpec
+	Pos  Pos
+}
+
+var idPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$`)
+
+// Load reads the catalog in fsys. name prefixes file names in errors (a
+// directory path, or "" for the embedded default). All problems are
+// returned at once as an ErrorList.
+func Load(fsys fs.FS, name string) (*Catalog, error) {
+	var errs ErrorList
+	c := &Catalog{sigByID: map[string]*SignatureSpec{}}
+	display := func(p string) string {
+		if name == "" {
+			return p
+		}
+		return path.Join(name, p)
+	}
+
+	files, err := fs.Glob(fsys, SignaturesGlob)
+	if err != nil {
+		return nil, fmt.Errorf("listing %s in %s: %w", SignaturesGlob, display("."), err)
+	}
+	sort.Strings(files)
+	if len(files) == 0 {
+		errs.Add(Pos{File: display("signatures")}, "", "no signature files (%s)", SignaturesGlob)
+	}
+	for _, f := range files {
+		data, err := fs.ReadFile(fsys, f)
+		if err != nil {
+			errs.Add(Pos{File: display(f)}, "", "reading: %v", err)
+			continue
+		}
+		c.Files = append(c.Files, display(f))
+		var sf SignatureFile
+		items := decodeStrict(display(f), data, "signatures", &sf, &errs)
+		for i := range sf.Signatures {
+			s := &sf.Signatures[i]
+			s.Pos = Pos{File: display(f)}
+			if i < len(items) {
+				setSignaturePos(s, items[i], display(f))
+			}
+			c.Signatures = append(c.Signatures, s)
+		}
+	}
+
+	data, err := fs.ReadFile(fsys, RulesFile)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			errs.Add(Pos{File: display(RulesFile)}, "", "missing: a catalog needs %s", RulesFile)
+		} else {
+			errs.Add(Pos{File: display(RulesFile)}, "", "reading: %v", err)
+		}
+	} else {
+		c.Files = append(c.Files, display(RulesFile))
+		var rf RuleFile
+		items := decodeStrict(display(RulesFile), data, "rules", &rf, &errs)
+		for i := range rf.Rules {
+			r := &rf.Rules[i]
+			r.Pos = Pos{File: display(RulesFile)}
+			if i < len(items) {
+				r.Pos = nodePos(display(RulesFile), items[i])
+				if w := mapValue(items[i], "when"); w != nil && r.When != nil {
+					r.When.Pos = nodePos(display(RulesFile), w)
+				}
+			}
+			c.Rules = append(c.Rules, c.validateRule(r, &errs))
+		}
+	}
+
+	c.validateSignatures(&errs)
+	c.checkRuleReferences(&errs)
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// decodeStrict decodes data into out with unknown keys as errors and
+// returns the item nodes of the top-level list under key, so that positions
+// can be attached to what was decoded.
+func decodeStrict(file string, data []byte, key string, out any, errs *ErrorList) []*yaml.Node {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		errs.Add(Pos{File: file, Line: yamlErrLine(err.Error())}, "", "%s", trimYAMLErr(err.Error()))
+		return nil
+	}
+	if len(root.Content) == 0 {
+		errs.Add(Pos{File: file, Line: 1}, "", "empty file: want a top-level %q list", key)
+		return nil
+	}
+	doc := root.Content[0]
+	if doc.Kind != yaml.MappingNode {
+		errs.Add(nodePos(file, doc), "", "want a mapping with a top-level %q list", key)
+		return nil
+	}
+	list := mapValue(doc, key)
+	if list == nil {
+		errs.Add(nodePos(file, doc), "", "missing top-level %q list", key)
+		return nil
+	}
+	if list.Kind != yaml.SequenceNode {
+		errs.Add(nodePos(file, list), "", "%q must be a list", key)
+		return nil
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(out); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			for _, msg := range te.Errors {
+				line := yamlErrLine(msg)
+				pos := Pos{File: file, Line: line, Col: colAtLine(list, line)}
+				errs.Add(pos, idAtLine(list, line), "%s", friendlyTypeErr(trimYAMLErr(msg)))
+			}
+		} else {
+			errs.Add(Pos{File: file, Line: yamlErrLine(err.Error())}, "", "%s", trimYAMLErr(err.Error()))
+		}
+	}
+	return list.Content
+}
+
+var yamlLineRE = regexp.MustCompile(`line (\d+)`)
+
+func yamlErrLine(msg string) int {
+	m := yamlLineRE.FindStringSubmatch(msg)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+// trimYAMLErr drops the "yaml: line N: " prefix that Pos already says.
+func trimYAMLErr(msg string) string {
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	if loc := yamlLineRE.FindStringIndex(msg); loc != nil && loc[0] == 0 {
+		msg = strings.TrimPrefix(msg[loc[1]:], ": ")
+	}
+	return msg
+}
+
+// idAtLine finds the id of the list item that spans line.
+func idAtLine(list *yaml.Node, line int) string {
+	id := ""
+	for _, item := range list.Content {
+		if item.Line > line {
+			break
+		}
+		id = ""
+		if v := mapValue(item, "id"); v != nil {
+			id = v.Value
+		}
+	}
+	return id
+}
+
+// colAtLine is the column of the first node on line, 0 when none is.
+func colAtLine(n *yaml.Node, line int) int {
+	if n.Line == line {
+		return n.Column
+	}
+	for _, c := range n.Content {
+		if col := colAtLine(c, line); col != 0 {
+			return col
+		}
+	}
+	return 0
+}
+
+var unknownFieldRE = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
+
+// friendlyTypeErr rewrites yaml.v3's Go-typed messages in the catalog's terms.
+func friendlyTypeErr(msg string) string {
+	if m := unknownFieldRE.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("unknown key %q", m[1])
+	}
+	return msg
+}
+
+func mapValue(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func nodePos(file string, n *yaml.Node) Pos {
+	return Pos{File: file, Line: n.Line, Col: n.Column}
+}
+
+func setSignaturePos(s *SignatureSpec, item *yaml.Node, file string) {
+	s.Pos = nodePos(file, item)
+	samples := mapValue(item, "samples")
+	set := func(list []Sample, n *yaml.Node) {
+		if n == nil || n.Kind != yaml.SequenceNode {
+			return
+		}
+		for j := range list {
+			if j < len(n.Content) {
+				list[j].Pos = nodePos(file, n.Content[j])
+			}
+		}
+	}
+	set(s.Samples.Match, mapValue(samples, "match"))
+	set(s.Samples.NoMatch, mapValue(samples, "no_match"))
+}
+
+// keyPos is the position of key's value in the item at pos, or pos itself
+// when the key is absent; used to point at the offending field.
+func (c *Catalog) validateSignatures(errs *ErrorList) {
+	for _, s := range c.Signatures {
+		id := s.ID
+		switch {
+		case s.ID == "":
+			errs.Add(s.Pos, "", "signature without an id")
+		case !idPattern.MatchString(s.ID):
+			errs.Add(s.Pos, id, "id must be dotted lower-case words, technology first (gunicorn.worker_timeout)")
+		default:
+			if prev, dup := c.sigByID[s.ID]; dup {
+				errs.Add(s.Pos, id, "duplicate signature id (first defined at %s)", prev.Pos)
+			} else {
+				c.sigByID[s.ID] = s
+			}
+		}
+		if len(s.Formats) == 0 {
+			errs.Add(s.Pos, id, "no formats: say which log formats it applies to (%s)", formatList())
+		}
+		for _, f := range s.Formats {
+			if !parse.Format(f).Valid() {
+				errs.Add(s.Pos, id, "unknown format %q (want one of %s)", f, formatList())
+			}
+		}
+		if strings.TrimSpace(s.Pattern) == "" {
+			errs.Add(s.Pos, id, "empty pattern")
+		}
+		if strings.TrimSpace(s.Description) == "" {
+			errs.Add(s.Pos, id, "empty description: say what the line means")
+		}
+		if len(s.Samples.Match) == 0 {
+			errs.AddHint(s.Pos, id, "Try adding a real log line under samples.match.", "no sample line that must match")
+		}
+		if len(s.Samples.NoMatch) == 0 {
+			errs.AddHint(s.Pos, id, "Try adding a near-miss line under samples.no_match.", "no sample line that must not match")
+		}
+		for _, list := range [][]Sample{s.Samples.Match, s.Samples.NoMatch} {
+			for _, smp := range list {
+				if smp.Line == "" {
+					errs.Add(smp.Pos, id, "empty sample line")
+				}
+				if smp.Format != "" && !containsStr(s.Formats, smp.Format) {
+					errs.Add(smp.Pos, id, "sample format %q is not one of the signature's formats %v", smp.Format, s.Formats)
+				}
+			}
+		}
+		for _, r := range s.Require {
+			if r == "" {
+				errs.Add(s.Pos, id, "empty string in require")
+			}
+		}
+	}
+}
+
+func (c *Catalog) validateRule(r *RuleSpec, errs *ErrorList) *Rule {
+	id := r.ID
+	out := &Rule{
+		ID: r.ID, Title: r.Title, Summary: r.Summary, Insights: r.Insights,
+		Detectable: r.Detectable == nil || *r.Detectable, Reason: r.Reason,
+		GroupBy: r.GroupBy, Remediation: strings.TrimSpace(r.Remediation),
+		References: r.References, Spec: r, Pos: r.Pos, Count: 1, Cooldown: DefaultCooldown,
+	}
+	fail := func(format string, args ...any) {
+		errs.Add(r.Pos, id, format, args...)
+	}
+	switch {
+	case r.ID == "":
+		fail("rule without an id")
+	case !idPattern.MatchString(r.ID):
+		fail("id must be dotted lower-case words (gunicorn.worker_timeout)")
+	}
+	if strings.TrimSpace(r.Title) == "" {
+		fail("empty title")
+	}
+	sev, err := incident.ParseSeverity(r.Severity)
+	if err != nil {
+		fail("%v", err)
+	}
+	out.Severity = sev
+	if len(r.Insights) == 0 {
+		fail("no insights: name the seed insight titles this rule stands for")
+	}
+	for _, d := range r.Diagnostics {
+		if strings.TrimSpace(d.Command) == "" {
+			fail("diagnostic without a command")
+		}
+		out.Diagnostics = append(out.Diagnostics, incident.Command{Command: d.Command, Why: d.Why})
+	}
+	for _, p := range r.Parameters {
+		if strings.TrimSpace(p.Name) == "" {
+			fail("parameter without a name")
+		}
+		out.Parameters = append(out.Parameters, incident.Parameter{Name: p.Name, Value: p.Value, Why: p.Why})
+	}
+	if r.Cooldown != "" {
+		d, err := time.ParseDuration(r.Cooldown)
+		if err != nil || d <= 0 {
+			fail("cooldown %q: want a positive duration such as 5m", r.Cooldown)
+		}
+		out.Cooldown = d
+	}
+	if !out.Detectable {
+		if strings.TrimSpace(r.Reason) == "" {
+			fail("detectable: false needs a reason: say why sigtail cannot see it")
+		}
+		if r.When != nil {
+			fail("detectable: false rule must not have a when")
+		}
+		return out
+	}
+	if r.When == nil {
+		fail("no when: say which signatures raise it, or mark it detectable: false with a reason")
+		return out
+	}
+	w := r.When
+	if len(w.Signatures) == 0 {
+		errs.Add(w.Pos, id, "when: no signatures")
+	}
+	out.Signatures = w.Signatures
+	if w.Count < 0 {
+		errs.Add(w.Pos, id, "when.count must be positive")
+	}
+	if w.Count > 0 {
+		out.Count = w.Count
+	}
+	if w.Window != "" {
+		d, err := time.ParseDuration(w.Window)
+		if err != nil || d <= 0 {
+			errs.Add(w.Pos, id, "when.window %q: want a positive duration such as 60s", w.Window)
+		}
+		out.Window = d
+	}
+	if out.Count > 1 && out.Window == 0 {
+		errs.Add(w.Pos, id, "when.count %d needs a window", out.Count)
+	}
+	return out
+}
+
+func (c *Catalog) checkRuleReferences(errs *ErrorList) {
+	seen := map[string]Pos{}
+	for _, r := range c.Rules {
+		if p, dup := seen[r.ID]; dup {
+			errs.Add(r.Pos, r.ID, "duplicate rule id (first defined at %s)", p)
+		}
+		seen[r.ID] = r.Pos
+		for _, sid := range r.Signatures {
+			if _, ok := c.sigByID[sid]; !ok {
+				pos := r.Pos
+				if r.Spec.When != nil {
+					pos = r.Spec.When.Pos
+				}
+				errs.AddHint(pos, r.ID, "Signature ids are listed by `sigtail catalog signatures`.", "unknown signature %q", sid)
+			}
+		}
+	}
+}
+
+func containsStr(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func formatList() string {
+	names := make([]string, len(parse.Formats))
+	for i, f := range parse.Formats {
+		names[i] = string(f)
+	}
+	return strings.Join(names, ", ")
+}

@@ -1,0 +1,117 @@
+package catalog
+
+// The types in this file are the catalog as written in YAML. They are
+// decoded strictly (unknown keys are errors) and validated by Load; what
+// runs is built from them by Load (durations, severities) and by package
+// match (regexes). Every spec remembers where it was written so that any
+// later stage can report a problem at its file, line and column.
+
+// SignatureFile is one signatures/*.yaml file.
+type SignatureFile struct {
+	Signatures []SignatureSpec `yaml:"signatures"`
+}
+
+// SignatureSpec is one line-level failure signature as written.
+type SignatureSpec struct {
+	// ID is stable and dotted, technology first: gunicorn.worker_timeout.
+	ID          string `yaml:"id"`
+	Description string `yaml:"description"`
+	// Formats are the parse formats whose events this signature applies to.
+	Formats []string `yaml:"formats"`
+	// Field is the event field the pattern applies to; "message" when empty.
+	Field string `yaml:"field"`
+	// Pattern is a regular expression with named captures ((?P<pid>\d+)).
+	// It is compiled with Go's RE2 regexp when it can be, else with regexp2.
+	Pattern string `yaml:"pattern"`
+	// Where holds further field → pattern conditions that must all match
+	// (for example facility: '^0$' for kernel-only messages).
+	Where map[string]string `yaml:"where"`
+	// Require overrides the literal prefilter: substrings of which at least
+	// one must occur in the field for the pattern to be tried. Computed from
+	// Pattern when empty.
+	Require []string `yaml:"require"`
+	// Seed lists the seed page's error signature entries this one covers,
+	// verbatim.
+	Seed []string `yaml:"seed"`
+	// Versions says which versions print the forms this signature covers.
+	Versions string  `yaml:"versions"`
+	Samples  Samples `yaml:"samples"`
+
+	Pos Pos `yaml:"-"`
+}
+
+// Samples are lines a signature must and must not match; Load's caller
+// (package match) checks them through the real parser of their format.
+type Samples struct {
+	Match   []Sample `yaml:"match"`
+	NoMatch []Sample `yaml:"no_match"`
+}
+
+// Sample is one log record (several physical lines for a traceback).
+type Sample struct {
+	Line string `yaml:"line"`
+	// Format of the line; the signature's first format when empty.
+	Format string `yaml:"format"`
+	// Captures, when given, must equal what the pattern captures.
+	Captures map[string]string `yaml:"captures"`
+
+	Pos Pos `yaml:"-"`
+}
+
+// RuleFile is rules.yaml.
+type RuleFile struct {
+	Rules []RuleSpec `yaml:"rules"`
+}
+
+// RuleSpec is one insight as written: when it fires and what to tell.
+type RuleSpec struct {
+	ID    string `yaml:"id"`
+	Title string `yaml:"title"`
+	// Summary is a one-line template; {name} is replaced by the capture or
+	// field of that name, {count} by the incident's count.
+	Summary  string `yaml:"summary"`
+	Severity string `yaml:"severity"`
+	// Insights are the seed page's insight titles this rule stands for.
+	Insights []string `yaml:"insights"`
+	// Detectable false marks a seed insight that sigtail cannot see from
+	// what it reads; Reason says why. Such a rule has no When.
+	Detectable *bool  `yaml:"detectable"`
+	Reason     string `yaml:"reason"`
+	When       *When  `yaml:"when"`
+	// GroupBy names captures that split incidents: one incident per
+	// distinct value (per upstream, per pid...).
+	GroupBy []string `yaml:"group_by"`
+	// Cooldown is how long without a new hit before the incident is
+	// resolved; a later hit opens a new one. Default 5m.
+	Cooldown    string          `yaml:"cooldown"`
+	Remediation string          `yaml:"remediation"`
+	Diagnostics []CommandSpec   `yaml:"diagnostics"`
+	Parameters  []ParameterSpec `yaml:"parameters"`
+	References  []string        `yaml:"references"`
+
+	Pos Pos `yaml:"-"`
+}
+
+// When says which hits raise the rule.
+type When struct {
+	// Signatures: a hit of any of these counts.
+	Signatures []string `yaml:"signatures"`
+	// Count hits within Window raise the incident; Count defaults to 1.
+	Count  int    `yaml:"count"`
+	Window string `yaml:"window"`
+
+	Pos Pos `yaml:"-"`
+}
+
+// CommandSpec is a diagnostic or remediation command.
+type CommandSpec struct {
+	Command string `yaml:"command"`
+	Why     string `yaml:"why"`
+}
+
+// ParameterSpec is a configuration parameter a rule recommends.
+type ParameterSpec struct {
+	Name  string `yaml:"name"`
+	Value string `yaml:"value"`
+	Why   string `yaml:"why"`
+}

@@ -1,0 +1,282 @@
+// Package match compiles a catalog's signatures into a set that finds, for
+// each parsed event, every signature it matches and what they capture.
+//
+// Patterns compile with Go's RE2 regexp when they can, else with regexp2
+// (lookarounds, backreferences) under a match timeout and on a capped
+// input. Before any regex runs, a literal prefilter (an Aho-Corasick pass
+// per event field, for all signatures of the event's format at once) skips
+// the signatures whose required substrings are absent, which is what most
+// lines of a healthy log are.
+package match
+
+import (
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/dlclark/regexp2"
+
+	"github.com/sigtail/sigtail/pkg/catalog"
+	"github.com/sigtail/sigtail/pkg/parse"
+)
+
+// Regexp2Timeout bounds one regexp2 match; its library default is forever.
+const Regexp2Timeout = 100 * time.Millisecond
+
+// Regexp2MaxInput caps the text handed to regexp2, which converts its whole
+// input to runes before matching.
+const Regexp2MaxInput = 16 << 10
+
+// Capture is one named value a pattern captured.
+type Capture struct {
+	Name, Value string
+}
+
+// Hit is one signature matching one event.
+type Hit struct {
+	Signature *Signature
+	Captures  []Capture
+}
+
+// Get returns the value of the named capture.
+func (h *Hit) Get(name string) (string, bool) {
+	for _, c := range h.Captures {
+		if c.Name == name {
+			return c.Value, true
+		}
+	}
+	return "", false
+}
+
+// Signature is one compiled signature.
+type Signature struct {
+	ID    string
+	Field string
+	Spec  *catalog.SignatureSpec
+	// Names are the pattern's named captures.
+	Names []string
+
+	re     *regexp.Regexp  // RE2, or nil
+	re2    *regexp2.Regexp // regexp2 fallback, or nil
+	where  []condition
+	lits   []int32 // ids of required literals in its group's automaton; nil = always try
+	engine string
+}
+
+// Engine says which regex engine runs the pattern: "re2" or "regexp2".
+func (s *Signature) Engine() string { return s.engine }
+
+type condition struct {
+	field string
+	re    *regexp.Regexp
+}
+
+// group is the signatures of one format that look at one field, with the
+// automaton of their literals.
+type group struct {
+	field  string
+	sigs   []*Signature
+	always []*Signature // no usable literal: tried on every event
+	ac     *automaton
+	words  int // bitset length in uint64s
+}
+
+// Set is a compiled catalog, immutable and safe for concurrent use. Use a
+// Matcher (one per goroutine) to match events.
+type Set struct {
+	Signatures []*Signature
+	byFormat   map[parse.Format][]*group
+	byID       map[string]*Signature
+}
+
+// Signature returns the compiled signature with the given id.
+func (s *Set) Signature(id string) (*Signature, bool) {
+	sig, ok := s.byID[id]
+	return sig, ok
+}
+
+// Compile compiles every signature of cat. Problems come back together as
+// a catalog.ErrorList, each at the signature's position.
+func Compile(cat *catalog.Catalog) (*Set, error) {
+	var errs catalog.ErrorList
+	set := &Set{byFormat: map[parse.Format][]*group{}, byID: map[string]*Signature{}}
+	for _, spec := range cat.Signatures {
+		sig, err := compileSignature(spec)
+		if err != nil {
+			errs.Add(spec.Pos, spec.ID, "%v", err)
+			continue
+		}
+		set.Signatures = append(set.Signatures, sig)
+		set.byID[sig.ID] = sig
+	}
+	// Groups per (format, field), with one automaton each.
+	for _, sig := range set.Signatures {
+		for _, f := range sig.Spec.Formats {
+			format := parse.Format(f)
+			var g *group
+			for _, cand := range set.byFormat[format] {
+				if cand.field == sig.Field {
+					g = cand
+				}
+			}
+			if g == nil {
+				g = &group{field: sig.Field}
+				set.byFormat[format] = append(set.byFormat[format], g)
+			}
+			g.sigs = append(g.sigs, sig)
+		}
+	}
+	for _, groups := range set.byFormat {
+		for _, g := range groups {
+			g.build()
+		}
+	}
+	checkRules(cat, set, &errs)
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	return set, nil
+}
+
+func compileSignature(spec *catalog.SignatureSpec) (*Signature, error) {
+	sig := &Signature{ID: spec.ID, Field: spec.Field, Spec: spec}
+	if sig.Field == "" {
+		sig.Field = "message"
+	}
+	re, errRE2 := regexp.Compile(spec.Pattern)
+	if errRE2 == nil {
+		sig.re, sig.engine = re, "re2"
+		for _, n := range re.SubexpNames() {
+			if n != "" {
+				sig.Names = append(sig.Names, n)
+			}
+		}
+	} else {
+		re2, err := regexp2.Compile(spec.Pattern, regexp2.RE2)
+		if err != nil {
+			return nil, fmt.Errorf("pattern does not compile: %v", errRE2)
+		}
+		re2.MatchTimeout = Regexp2Timeout
+		sig.re2, sig.engine = re2, "regexp2"
+		for _, n := range re2.GetGroupNames() {
+			if n != "" && (n[0] < '0' || n[0] > '9') {
+				sig.Names = append(sig.Names, n)
+			}
+		}
+	}
+	for field, pat := range spec.Where {
+		re, err := regexp.Compile(pat)
+		if err != nil {
+			return nil, fmt.Errorf("where.%s does not compile: %v", field, err)
+		}
+		sig.where = append(sig.where, condition{field: field, re: re})
+	}
+	return sig, nil
+}
+
+// build makes the group's automaton. Each signature's literals get their own
+// ids, so a literal shared by two signatures is simply listed twice.
+func (g *group) build() {
+	var lits []string
+	for _, sig := range g.sigs {
+		req := sig.Spec.Require
+		if len(req) == 0 && sig.re != nil {
+			req = requiredLiterals(sig.Spec.Pattern)
+		}
+		if len(req) == 0 {
+			g.always = append(g.always, sig)
+			continue
+		}
+		sig.lits = sig.lits[:0]
+		for _, l := range req {
+			sig.lits = append(sig.lits, int32(len(lits)))
+			lits = append(lits, lowerASCII(l))
+		}
+	}
+	g.ac = newAutomaton(lits)
+	g.words = (len(lits) + 63) / 64
+}
+
+// Matcher matches events against a Set. It keeps scratch space between
+// calls, so it is not safe for concurrent use: give each goroutine its own.
+type Matcher struct {
+	set  *Set
+	seen []uint64
+}
+
+// NewMatcher returns a Matcher for set.
+func NewMatcher(set *Set) *Matcher { return &Matcher{set: set} }
+
+// Match appends to dst a Hit for every signature ev matches and returns
+// the extended slice. Lines that match nothing allocate nothing.
+func (m *Matcher) Match(ev *parse.Event, dst []Hit) []Hit {
+	for _, g := range m.set.byFormat[ev.Format] {
+		text, ok := ev.Get(g.field)
+		if !ok {
+			continue
+		}
+		for _, sig := range g.always {
+			dst = sig.match(ev, text, dst)
+		}
+		if g.words == 0 {
+			continue
+		}
+		if cap(m.seen) < g.words {
+			m.seen = make([]uint64, g.words)
+		}
+		seen := m.seen[:g.words]
+		clear(seen)
+		if !g.ac.scan(text, seen) {
+			continue
+		}
+		for _, sig := range g.sigs {
+			if sig.lits == nil {
+				continue
+			}
+			for _, id := range sig.lits {
+				if seen[id>>6]&(1<<(uint(id)&63)) != 0 {
+					dst = sig.match(ev, text, dst)
+					break
+				}
+			}
+		}
+	}
+	return dst
+}
+
+// match runs the signature's pattern and conditions on text.
+func (sig *Signature) match(ev *parse.Event, text string, dst []Hit) []Hit {
+	var caps []Capture
+	if sig.re != nil {
+		loc := sig.re.FindStringSubmatchIndex(text)
+		if loc == nil {
+			return dst
+		}
+		for i, name := range sig.re.SubexpNames() {
+			if name != "" && loc[2*i] >= 0 {
+				caps = append(caps, Capture{Name: name, Value: text[loc[2*i]:loc[2*i+1]]})
+			}
+		}
+	} else {
+		if len(text) > Regexp2MaxInput {
+			text = text[:Regexp2MaxInput]
+		}
+		mt, err := sig.re2.FindStringMatch(text)
+		if err != nil || mt == nil {
+			// A timeout is a non-match: the line is too costly to judge.
+			return dst
+		}
+		for _, name := range sig.Names {
+			if g := mt.GroupByName(name); g != nil && len(g.Captures) > 0 {
+				caps = append(caps, Capture{Name: name, Value: g.String()})
+			}
+		}
+	}
+	for _, c := range sig.where {
+		v, ok := ev.Get(c.field)
+		if !ok || !c.re.MatchString(v) {
+			return dst
+		}
+	}
+	return append(dst, Hit{Signature: sig, Captures: caps})
+}

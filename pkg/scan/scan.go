@@ -1,0 +1,373 @@
+// Package scan is the one-shot pipeline: it reads finished log files (plain,
+// gzip or stdin) through source → parse → match → correlate and returns
+// the incidents they hold.
+//
+// Files are read concurrently, one goroutine each, and their hits are
+// merged in event-time order before correlation, so a Gunicorn log and a
+// kernel log of the same hour correlate as they would have live, and the
+// same files always give the same incidents.
+package scan
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/sigtail/sigtail/pkg/catalog"
+	"github.com/sigtail/sigtail/pkg/correlate"
+	"github.com/sigtail/sigtail/pkg/incident"
+	"github.com/sigtail/sigtail/pkg/match"
+	"github.com/sigtail/sigtail/pkg/parse"
+	"github.com/sigtail/sigtail/pkg/source"
+)
+
+// detectLines is how many lines format detection looks at.
+const detectLines = 50
+
+// Record caps for multi-line records (Gunicorn tracebacks).
+const (
+	MaxRecordLines = 200
+	MaxRecordBytes = 64 << 10
+)
+
+// Config is what a scan needs. Parsers comes from cmd (flags); nothing
+// here reads flags or the environment.
+type Config struct {
+	Catalog *catalog.Catalog
+	Set     *match.Set
+	// Format forces every file's format; empty means detect per file.
+	Format parse.Format
+	// Parsers overrides the default parser of a format (for example an
+	// nginx access parser built from a log_format).
+	Parsers map[parse.Format]parse.Parser
+	// Location is the zone of zoneless timestamps.
+	Location *time.Location
+	// BootTime places boot-relative kernel timestamps; zero = unknown.
+	BootTime time.Time
+	// StdinTime stands in for a file's modification time when reading
+	// standard input (the year of yearless timestamps).
+	StdinTime time.Time
+	Stdin     io.Reader
+	MaxLine   int
+	Correlate correlate.Options
+	Log       zerolog.Logger
+}
+
+// FileStats says what was read from one input.
+type FileStats struct {
+	Name       string
+	Format     parse.Format
+	Compressed bool
+	Lines      int64 // physical lines read
+	Records    int64 // records parsed (multi-line joined)
+	Unparsed   int64 // records no parser accepted
+	Cut        int64 // lines longer than the maximum, cut
+	Dropped    int64 // continuation lines dropped from over-long records
+	Hits       int64
+	Err        error // why the file could not be read (or was read only in part)
+}
+
+// Result is what a scan found.
+type Result struct {
+	Incidents []*incident.Incident
+	Files     []FileStats
+}
+
+// Failed reports whether any input had an error.
+func (r *Result) Failed() bool {
+	for _, f := range r.Files {
+		if f.Err != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// hitRecord is one event that matched, with its hits, travelling from a
+// file reader to the merger.
+type hitRecord struct {
+	ev   parse.Event
+	hits []match.Hit
+}
+
+// Run scans paths. A file that cannot be read is reported in its FileStats
+// and the others are still scanned; Run's error is only for cancellation.
+func Run(ctx context.Context, cfg Config, paths []string) (*Result, error) {
+	res := &Result{Files: make([]FileStats, len(paths))}
+	chans := make([]chan hitRecord, len(paths))
+	ends := make([]time.Time, len(paths))
+	var wg sync.WaitGroup
+	for i, p := range paths {
+		chans[i] = make(chan hitRecord, 256)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer close(chans[i])
+			res.Files[i], ends[i] = scanFile(ctx, &cfg, p, chans[i])
+		}()
+	}
+
+	eng := correlate.New(cfg.Catalog, cfg.Correlate)
+	byID := map[string]*incident.Incident{}
+	var order []string
+	emit := func(inc *incident.Incident) {
+		if _, ok := byID[inc.ID]; !ok {
+			order = append(order, inc.ID)
+		}
+		byID[inc.ID] = inc
+	}
+	merge(ctx, chans, func(r *hitRecord) { eng.Observe(&r.ev, r.hits, emit) })
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return res, err
+	}
+	var last time.Time
+	for _, t := range ends {
+		if t.After(last) {
+			last = t
+		}
+	}
+	eng.Advance(last, emit)
+	for _, inc := range eng.Open() {
+		emit(inc)
+	}
+	for _, id := range order {
+		res.Incidents = append(res.Incidents, byID[id])
+	}
+	slices.SortStableFunc(res.Incidents, func(a, b *incident.Incident) int {
+		if c := a.FirstSeen.Compare(b.FirstSeen); c != 0 {
+			return c
+		}
+		return compareStr(a.Rule, b.Rule)
+	})
+	return res, nil
+}
+
+func compareStr(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// scanFile reads one input to its end, sending matching records to out in
+// file order. It returns the file's stats and the latest event time seen.
+func scanFile(ctx context.Context, cfg *Config, path string, out chan<- hitRecord) (FileStats, time.Time) {
+	st := FileStats{Name: path}
+	var latest time.Time
+	f, err := source.Open(path, cfg.Stdin)
+	if err != nil {
+		st.Err = err
+		return st, latest
+	}
+	defer f.Close()
+	st.Compressed = f.Compressed
+	lr := source.NewLineReader(f, cfg.MaxLine, 0)
+	pctx := &parse.Context{Location: cfg.Location, Reference: f.ModTime, BootTime: cfg.BootTime}
+	if path == "-" {
+		pctx.Reference = cfg.StdinTime
+	}
+
+	// Read the head for format detection; it is then processed like the rest.
+	type line struct {
+		text string
+		off  int64
+	}
+	var head []line
+	var readErr error
+	for len(head) < detectLines {
+		b, off, _, err := lr.Next()
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				readErr = err
+			}
+			break
+		}
+		head = append(head, line{string(b), off})
+	}
+	format := cfg.Format
+	if format == parse.FormatUnknown {
+		texts := make([]string, len(head))
+		for i, l := range head {
+			texts[i] = l.text
+		}
+		format = parse.Detect(texts)
+	}
+	st.Format = format
+	p := parserFor(cfg, format)
+
+	m := match.NewMatcher(cfg.Set)
+	var ev parse.Event
+	var hits []match.Hit
+	var lastTime time.Time
+	process := func(rec parse.Record) bool {
+		st.Records++
+		if rec.Truncated {
+			st.Dropped += int64(rec.Dropped)
+		}
+		ok := p != nil && p.Parse(rec.Text, pctx, &ev)
+		if !ok {
+			// A stray line of another format (a syslog file holds many).
+			ok = parseAny(cfg, rec.Text, pctx, &ev, format)
+		}
+		if !ok {
+			st.Unparsed++
+			return true
+		}
+		ev.Source, ev.Offset = path, rec.Offset
+		if ev.Time.IsZero() {
+			ev.Time = lastTime // a stray line takes its neighbour's time
+		} else {
+			lastTime = ev.Time
+			if ev.Time.After(latest) {
+				latest = ev.Time
+			}
+		}
+		hits = m.Match(&ev, hits[:0])
+		if len(hits) == 0 {
+			return true
+		}
+		st.Hits++
+		r := hitRecord{ev: ev, hits: slices.Clone(hits)}
+		r.ev.Fields = slices.Clone(ev.Fields)
+		select {
+		case out <- r:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+
+	var j *parse.Joiner
+	if p != nil {
+		j = parse.NewJoiner(p, MaxRecordLines, MaxRecordBytes)
+	} else {
+		// No format: every line is its own record, tried against all.
+		j = parse.NewJoiner(parse.For(parse.FormatNginxError), 1, MaxRecordBytes)
+	}
+	feed := func(text string, off int64) bool {
+		for _, rec := range j.Add(text, off) {
+			if !process(rec) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, l := range head {
+		if !feed(l.text, l.off) {
+			return st, latest
+		}
+	}
+	if readErr == nil && len(head) == detectLines {
+		for {
+			b, off, _, err := lr.Next()
+			if err != nil {
+				if !errors.Is(err, io.EOF) {
+					readErr = err
+				}
+				break
+			}
+			if !feed(string(b), off) {
+				return st, latest
+			}
+		}
+	}
+	for _, rec := range j.Flush() {
+		if !process(rec) {
+			return st, latest
+		}
+	}
+	st.Lines, st.Cut = lr.Lines, lr.Cut
+	if readErr != nil {
+		st.Err = fmt.Errorf("reading %s at offset %d: %w", path, lr.Offset(), readErr)
+	}
+	return st, latest
+}
+
+func parserFor(cfg *Config, f parse.Format) parse.Parser {
+	if p, ok := cfg.Parsers[f]; ok {
+		return p
+	}
+	if f == parse.FormatUnknown {
+		return nil
+	}
+	return parse.For(f)
+}
+
+// parseAny tries every format but skip on a record its file's parser
+// rejected.
+func parseAny(cfg *Config, rec string, pctx *parse.Context, ev *parse.Event, skip parse.Format) bool {
+	for _, f := range parse.Formats {
+		if f == skip || f == parse.FormatGunicorn {
+			// Gunicorn's parser takes any text as a headerless record;
+			// only a file detected as Gunicorn gets that leniency.
+			continue
+		}
+		if p := parserFor(cfg, f); p != nil && p.Parse(rec, pctx, ev) {
+			return true
+		}
+	}
+	return false
+}
+
+// merge feeds records from every channel to fn in event-time order (ties in
+// channel order). Each channel must be in time order itself, which log
+// files are, up to the seconds their writers race over.
+func merge(ctx context.Context, chans []chan hitRecord, fn func(*hitRecord)) {
+	h := &recHeap{}
+	pull := func(i int) {
+		select {
+		case r, ok := <-chans[i]:
+			if ok {
+				heap.Push(h, heapItem{rec: r, src: i})
+			}
+		case <-ctx.Done():
+		}
+	}
+	for i := range chans {
+		pull(i)
+	}
+	for h.Len() > 0 && ctx.Err() == nil {
+		it := heap.Pop(h).(heapItem)
+		fn(&it.rec)
+		pull(it.src)
+	}
+	// Drain on cancellation so the readers can finish.
+	for _, c := range chans {
+		for range c {
+		}
+	}
+}
+
+type heapItem struct {
+	rec hitRecord
+	src int
+}
+
+type recHeap []heapItem
+
+func (h recHeap) Len() int { return len(h) }
+func (h recHeap) Less(i, j int) bool {
+	if c := h[i].rec.ev.Time.Compare(h[j].rec.ev.Time); c != 0 {
+		return c < 0
+	}
+	return h[i].src < h[j].src
+}
+func (h recHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *recHeap) Push(x any)   { *h = append(*h, x.(heapItem)) }
+func (h *recHeap) Pop() any {
+	old := *h
+	it := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return it
+}
