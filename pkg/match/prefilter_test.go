@@ -17,13 +17,13 @@ func TestRequiredLiterals(t *testing.T) {
 		{`(?:Out of memory|Memory cgroup out of memory): Killed process (?P<pid>\d+)`, []string{": killed process "}},
 		{`(?i)worker timeout`, []string{"worker timeout"}},
 		{`(foo|barbaz) x`, []string{"foo", "barbaz"}},
-		{`(fo|barbaz)`, nil},                // "fo" too short to be useful
-		{`a*b?`, nil},                       // matches the empty string
+		{`(fo|barbaz)`, nil}, // "fo" too short to be useful
+		{`a*b?`, nil},        // matches the empty string
 		{`^(?P<status>499)$`, []string{"499"}},
 		{`(?:ab)+cde`, []string{"cde"}},
 		{`x{2,}yzw`, []string{"yzw"}},
-		{`[`, nil},                          // does not parse: no prefilter, compile reports it
-		{`(?i)straße`, nil},                 // non-ASCII fold: unsafe to lower-case
+		{`[`, nil},          // does not parse: no prefilter, compile reports it
+		{`(?i)straße`, nil}, // non-ASCII fold: unsafe to lower-case
 		{`Can't connect to (?P<addr>.+)`, []string{"can't connect to "}},
 	}
 	for _, tt := range tests {
