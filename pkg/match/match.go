@@ -12,6 +12,7 @@ package match
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/dlclark/regexp2"
@@ -279,4 +280,21 @@ func (sig *Signature) match(ev *parse.Event, text string, dst []Hit) []Hit {
 		}
 	}
 	return append(dst, Hit{Signature: sig, Captures: caps})
+}
+
+// Try runs the signature on ev directly, without the prefilter: what Match
+// would report for it if the prefilter let every event through.
+func (sig *Signature) Try(ev *parse.Event) (Hit, bool) {
+	if !slices.Contains(sig.Spec.Formats, string(ev.Format)) {
+		return Hit{}, false
+	}
+	text, ok := ev.Get(sig.Field)
+	if !ok {
+		return Hit{}, false
+	}
+	hits := sig.match(ev, text, nil)
+	if len(hits) == 0 {
+		return Hit{}, false
+	}
+	return hits[0], true
 }

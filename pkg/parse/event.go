@@ -6,6 +6,12 @@
 // time of a boot-relative one) comes in through Context. Lines of no known
 // format are never dropped here: Parse reports them as not parsed and the
 // caller counts them.
+//
+// For returns the parser of a format and Detect guesses a file's format
+// from its first lines. A Joiner sits between the line reader and a parser:
+// it groups physical lines into records (a Gunicorn header and its
+// traceback, a /dev/kmsg record and its dictionary lines), with caps so
+// that a runaway record cannot grow without bound.
 package parse
 
 import "time"
