@@ -53,22 +53,24 @@ func (c *Catalog) Signature(id string) (*SignatureSpec, bool) {
 
 // Rule is a validated rule, ready to run.
 type Rule struct {
-	ID          string
-	Title       string
-	Summary     string
-	Severity    incident.Severity
-	Insights    []string
-	Detectable  bool
-	Reason      string
-	Signatures  []string
-	Count       int
-	Window      time.Duration
-	GroupBy     []string
-	Cooldown    time.Duration
-	Remediation string
-	Diagnostics []incident.Command
-	Parameters  []incident.Parameter
-	References  []string
+	ID         string
+	Title      string
+	Summary    string
+	Severity   incident.Severity
+	Insights   []string
+	Detectable bool
+	Reason     string
+	Signatures []string
+	Count      int
+	Window     time.Duration
+	GroupBy    []string
+	// SummaryNames are the {name} placeholders of Summary.
+	SummaryNames []string
+	Cooldown     time.Duration
+	Remediation  string
+	Diagnostics  []incident.Command
+	Parameters   []incident.Parameter
+	References   []string
 
 	Spec *RuleSpec
 	Pos  Pos
@@ -343,7 +345,7 @@ func (c *Catalog) validateRule(r *RuleSpec, errs *ErrorList) *Rule {
 	out := &Rule{
 		ID: r.ID, Title: r.Title, Summary: r.Summary, Insights: r.Insights,
 		Detectable: r.Detectable == nil || *r.Detectable, Reason: r.Reason,
-		GroupBy: r.GroupBy, Remediation: strings.TrimSpace(r.Remediation),
+		GroupBy: r.GroupBy, SummaryNames: templateNames(r.Summary), Remediation: strings.TrimSpace(r.Remediation),
 		References: r.References, Spec: r, Pos: r.Pos, Count: 1, Cooldown: DefaultCooldown,
 	}
 	fail := func(format string, args ...any) {
@@ -456,4 +458,23 @@ func formatList() string {
 		names[i] = string(f)
 	}
 	return strings.Join(names, ", ")
+}
+
+// templateNames returns the {name} placeholders of a summary template.
+func templateNames(t string) []string {
+	var out []string
+	for {
+		i := strings.IndexByte(t, '{')
+		if i < 0 {
+			return out
+		}
+		j := strings.IndexByte(t[i:], '}')
+		if j < 0 {
+			return out
+		}
+		if name := t[i+1 : i+j]; !containsStr(out, name) {
+			out = append(out, name)
+		}
+		t = t[i+j+1:]
+	}
 }

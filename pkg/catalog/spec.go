@@ -23,8 +23,9 @@ type SignatureSpec struct {
 	// Pattern is a regular expression with named captures ((?P<pid>\d+)).
 	// It is compiled with Go's RE2 regexp when it can be, else with regexp2.
 	Pattern string `yaml:"pattern"`
-	// Where holds further field → pattern conditions that must all match
-	// (for example facility: '^0$' for kernel-only messages).
+	// Where holds further field → pattern conditions that must all match.
+	// An absent field is tested as the empty string, so '^(0)?$' on
+	// facility accepts kernel records and records that carry no facility.
 	Where map[string]string `yaml:"where"`
 	// Require overrides the literal prefilter: substrings of which at least
 	// one must occur in the field for the pattern to be tried. Computed from

@@ -162,7 +162,9 @@ func (e *Engine) Open() []*incident.Incident {
 	var out []*incident.Incident
 	for _, key := range e.sortedKeys() {
 		if st := e.live[key]; st.inc != nil {
-			out = append(out, e.snapshot(st))
+			inc := e.snapshot(st)
+			inc.Status = incident.StatusOpen // as of now, whatever was last emitted
+			out = append(out, inc)
 		}
 	}
 	slices.SortStableFunc(out, func(a, b *incident.Incident) int { return a.FirstSeen.Compare(b.FirstSeen) })
@@ -261,7 +263,7 @@ func (e *Engine) evidence(ev *parse.Event, h *match.Hit, at time.Time) incident.
 	if t.IsZero() {
 		t = at
 	}
-	return incident.Evidence{Time: t, Source: ev.Source, Offset: ev.Offset, Signature: h.Signature.ID, Line: strings.Clone(line)}
+	return incident.Evidence{Time: t, Source: ev.Source, Offset: ev.Offset, LineNo: ev.LineNo, Signature: h.Signature.ID, Line: strings.Clone(line)}
 }
 
 func (e *Engine) addEvidence(inc *incident.Incident, evd incident.Evidence) {
@@ -296,6 +298,11 @@ func (e *Engine) collect(st *state, ev *parse.Event, h *match.Hit) {
 	}
 	for _, g := range st.rule.GroupBy {
 		add(g, lookup(g, ev, h))
+	}
+	for _, name := range st.rule.SummaryNames {
+		if _, ok := h.Get(name); !ok {
+			add(name, lookup(name, ev, h))
+		}
 	}
 }
 

@@ -69,6 +69,7 @@ type Evidence struct {
 	Time      time.Time `json:"time,omitzero"`
 	Source    string    `json:"source"`
 	Offset    int64     `json:"offset"`
+	LineNo    int64     `json:"line_number,omitempty"`
 	Signature string    `json:"signature"`
 	Line      string    `json:"line"`
 }

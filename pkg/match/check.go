@@ -39,28 +39,11 @@ func checkRules(cat *catalog.Catalog, set *Set, errs *catalog.ErrorList) {
 					"group_by %q is not a capture or field of the rule's signatures", g)
 			}
 		}
-		for _, name := range templateNames(r.Summary) {
+		for _, name := range r.SummaryNames {
 			if !known[name] && !eventKeys[name] {
 				errs.Add(r.Pos, r.ID, "summary names {%s}, which is not a capture or field of the rule's signatures", name)
 			}
 		}
-	}
-}
-
-// templateNames returns the {name} placeholders of a summary template.
-func templateNames(t string) []string {
-	var out []string
-	for {
-		i := strings.IndexByte(t, '{')
-		if i < 0 {
-			return out
-		}
-		j := strings.IndexByte(t[i:], '}')
-		if j < 0 {
-			return out
-		}
-		out = append(out, t[i+1:i+j])
-		t = t[i+j+1:]
 	}
 }
 

@@ -60,9 +60,14 @@ type Signature struct {
 	re     *regexp.Regexp  // RE2, or nil
 	re2    *regexp2.Regexp // regexp2 fallback, or nil
 	where  []condition
-	lits   []int32 // ids of required literals in its group's automaton; nil = always try
+	words  []string // required literals; nil = always try
 	engine string
 }
+
+// Prefilter returns the literals (lower-cased; matched without regard to
+// ASCII case) of which one must occur for the pattern to be tried; nil when
+// the pattern is tried on every record of its formats.
+func (s *Signature) Prefilter() []string { return s.words }
 
 // Engine says which regex engine runs the pattern: "re2" or "regexp2".
 func (s *Signature) Engine() string { return s.engine }
@@ -77,6 +82,7 @@ type condition struct {
 type group struct {
 	field  string
 	sigs   []*Signature
+	lits   [][]int32    // per sigs[i]: ids of its literals in ac
 	always []*Signature // no usable literal: tried on every event
 	ac     *automaton
 	words  int // bitset length in uint64s
@@ -176,9 +182,11 @@ func compileSignature(spec *catalog.SignatureSpec) (*Signature, error) {
 }
 
 // build makes the group's automaton. Each signature's literals get their own
-// ids, so a literal shared by two signatures is simply listed twice.
+// ids, so a literal shared by two signatures is simply listed twice. A
+// signature of several formats is in several groups, with other ids in each.
 func (g *group) build() {
 	var lits []string
+	var prefiltered []*Signature
 	for _, sig := range g.sigs {
 		req := sig.Spec.Require
 		if len(req) == 0 && sig.re != nil {
@@ -188,12 +196,19 @@ func (g *group) build() {
 			g.always = append(g.always, sig)
 			continue
 		}
-		sig.lits = sig.lits[:0]
+		ids := make([]int32, 0, len(req))
+		sig.words = sig.words[:0]
 		for _, l := range req {
-			sig.lits = append(sig.lits, int32(len(lits)))
+			ids = append(ids, int32(len(lits)))
 			lits = append(lits, lowerASCII(l))
+			if !slices.Contains(sig.words, lowerASCII(l)) {
+				sig.words = append(sig.words, lowerASCII(l))
+			}
 		}
+		prefiltered = append(prefiltered, sig)
+		g.lits = append(g.lits, ids)
 	}
+	g.sigs = prefiltered
 	g.ac = newAutomaton(lits)
 	g.words = (len(lits) + 63) / 64
 }
@@ -230,11 +245,8 @@ func (m *Matcher) Match(ev *parse.Event, dst []Hit) []Hit {
 		if !g.ac.scan(text, seen) {
 			continue
 		}
-		for _, sig := range g.sigs {
-			if sig.lits == nil {
-				continue
-			}
-			for _, id := range sig.lits {
+		for i, sig := range g.sigs {
+			for _, id := range g.lits[i] {
 				if seen[id>>6]&(1<<(uint(id)&63)) != 0 {
 					dst = sig.match(ev, text, dst)
 					break
@@ -274,8 +286,10 @@ func (sig *Signature) match(ev *parse.Event, text string, dst []Hit) []Hit {
 		}
 	}
 	for _, c := range sig.where {
-		v, ok := ev.Get(c.field)
-		if !ok || !c.re.MatchString(v) {
+		// An absent field is tested as "": '^(0)?$' accepts a kernel
+		// record with facility 0 or with no facility (syslog text).
+		v, _ := ev.Get(c.field)
+		if !c.re.MatchString(v) {
 			return dst
 		}
 	}

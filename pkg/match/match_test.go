@@ -213,3 +213,33 @@ func benchMatch(b *testing.B, f parse.Format, line string) {
 		hits = m.Match(&ev, hits[:0])
 	}
 }
+
+// TestMultiFormatSignature: a signature of two formats is prefiltered with
+// the right literal ids in each format's automaton.
+func TestMultiFormatSignature(t *testing.T) {
+	set, err := testCatalog(t, `signatures:
+  - id: test.kernel_only
+    description: x
+    formats: [kernel]
+    pattern: 'segfault at (?P<addr>[0-9a-f]+)'
+    samples:
+      match: [{line: '[12.5] a.out[40342]: segfault at 0 ip 1 sp 2 error 4'}]
+      no_match: [{line: '[12.5] all good'}]
+  - id: test.both
+    description: x
+    formats: [gunicorn, kernel]
+    pattern: 'Killed process (?P<pid>\d+)'
+    samples:
+      match:
+        - line: '[2026-11-24 10:00:00 +0000] [1] [ERROR] Killed process 12'
+        - line: '[12.5] Out of memory: Killed process 12 (gunicorn)'
+          format: kernel
+      no_match: [{line: '[2026-11-24 10:00:00 +0000] [1] [ERROR] Killed nothing'}]
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := match.CheckSamples(set); err != nil {
+		t.Fatal(err)
+	}
+}

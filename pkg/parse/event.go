@@ -82,6 +82,9 @@ type Event struct {
 	// Offset is the byte offset of the record's first line in Source; set by
 	// the caller.
 	Offset int64
+	// LineNo is the 1-based number of the record's first line in Source,
+	// when the caller counts lines (0 otherwise); set by the caller.
+	LineNo int64
 }
 
 // Get returns the value of the named field. "message", "level" and "raw"

@@ -36,7 +36,7 @@ func checkParse(t *testing.T, p Parser, rec string, exact bool) {
 	for _, ctx := range []*Context{nil, {}, testCtx, {Location: time.FixedZone("X", -3*3600), Reference: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), BootTime: time.Unix(1<<40, 0)}} {
 		var ev Event
 		ev.Fields = make([]Field, 3, 8) // stale content must be dropped
-		ev.Source, ev.Offset = "s", 7
+		ev.Source, ev.Offset, ev.LineNo = "s", 7, 3
 		p.Starts(rec)
 		if re, ok := p.(recordEnder); ok {
 			re.RecordEnds(rec, true)
@@ -51,8 +51,8 @@ func checkParse(t *testing.T, p Parser, rec string, exact bool) {
 		if ev.Format != p.Format() || ev.Raw != rec || ev.Lines != strings.Count(rec, "\n")+1 {
 			t.Fatalf("Parse(%q): Format %q Raw %q Lines %d", rec, ev.Format, ev.Raw, ev.Lines)
 		}
-		if ev.Source != "s" || ev.Offset != 7 {
-			t.Fatalf("Parse(%q) touched Source/Offset", rec)
+		if ev.Source != "s" || ev.Offset != 7 || ev.LineNo != 3 {
+			t.Fatalf("Parse(%q) touched Source, Offset or LineNo", rec)
 		}
 		if len(ev.Message) > len(rec) {
 			t.Fatalf("Parse(%q): Message %q longer than the record", rec, ev.Message)

@@ -79,7 +79,7 @@ func TestGunicornStarts(t *testing.T) {
 		"Traceback (most recent call last):":                                      false,
 		`  File "/srv/app.py", line 1, in <module>`:                               false,
 		"Failed to find attribute 'app' in 'myapp'.":                              false,
-		"Error: No application module specified.":                                false,
+		"Error: No application module specified.":                                 false,
 		"--- Logging error ---":                                                   false,
 		"  workers: 3":                                                            false,
 		"[INFO] not a header":                                                     false,

@@ -41,13 +41,13 @@ type wantEvent struct {
 func checkEvent(t *testing.T, p Parser, ctx *Context, rec string, w wantEvent) {
 	t.Helper()
 	var ev Event
-	ev.Source, ev.Offset = "src", 42
+	ev.Source, ev.Offset, ev.LineNo = "src", 42, 5
 	ok := p.Parse(rec, ctx, &ev)
 	if ok != w.ok {
 		t.Fatalf("Parse(%q) = %v, want %v (event %+v)", rec, ok, w.ok, ev)
 	}
-	if ev.Source != "src" || ev.Offset != 42 {
-		t.Errorf("Parse(%q) touched Source/Offset", rec)
+	if ev.Source != "src" || ev.Offset != 42 || ev.LineNo != 5 {
+		t.Errorf("Parse(%q) touched Source, Offset or LineNo", rec)
 	}
 	if !ok {
 		return

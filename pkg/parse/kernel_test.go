@@ -121,13 +121,13 @@ func TestYearless(t *testing.T) {
 		want string
 	}{
 		{ref("2026-11-26T00:00:00Z"), time.November, 24, 10, "2026-11-24T10:00:00Z"},
-		{ref("2026-11-26T00:00:00Z"), time.November, 26, 23, "2026-11-26T23:00:00Z"},  // within a day after
-		{ref("2026-11-26T00:00:00Z"), time.November, 27, 1, "2025-11-27T01:00:00Z"},   // more than a day after
-		{ref("2027-01-02T00:00:00Z"), time.December, 31, 23, "2026-12-31T23:00:00Z"},  // rollover
-		{ref("2027-01-01T00:30:00Z"), time.January, 1, 0, "2027-01-01T00:00:00Z"},     // new year already
-		{ref("2029-03-01T00:00:00Z"), time.February, 29, 12, "2028-02-29T12:00:00Z"},  // leap day
-		{ref("2028-02-29T13:00:00Z"), time.February, 29, 12, "2028-02-29T12:00:00Z"},  // leap year itself
-		{ref("2101-06-01T00:00:00Z"), time.February, 29, 12, "2096-02-29T12:00:00Z"},  // 2100 is not leap
+		{ref("2026-11-26T00:00:00Z"), time.November, 26, 23, "2026-11-26T23:00:00Z"}, // within a day after
+		{ref("2026-11-26T00:00:00Z"), time.November, 27, 1, "2025-11-27T01:00:00Z"},  // more than a day after
+		{ref("2027-01-02T00:00:00Z"), time.December, 31, 23, "2026-12-31T23:00:00Z"}, // rollover
+		{ref("2027-01-01T00:30:00Z"), time.January, 1, 0, "2027-01-01T00:00:00Z"},    // new year already
+		{ref("2029-03-01T00:00:00Z"), time.February, 29, 12, "2028-02-29T12:00:00Z"}, // leap day
+		{ref("2028-02-29T13:00:00Z"), time.February, 29, 12, "2028-02-29T12:00:00Z"}, // leap year itself
+		{ref("2101-06-01T00:00:00Z"), time.February, 29, 12, "2096-02-29T12:00:00Z"}, // 2100 is not leap
 		{&Context{}, time.November, 24, 10, "zero"},
 		{nil, time.November, 24, 10, "zero"},
 	}

@@ -167,15 +167,15 @@ func TestNginxErrorJoin(t *testing.T) {
 func TestNginxErrorStarts(t *testing.T) {
 	p := For(FormatNginxError)
 	for line, want := range map[string]bool{
-		"2026/11/24 10:00:00 [error] 1#1: x":                            true,
-		"nginx: [emerg] x":                                              true,
+		"2026/11/24 10:00:00 [error] 1#1: x": true,
+		"nginx: [emerg] x":                   true,
 		"<187>Nov 24 10:00:00 web1 nginx: 2026/11/24 10:00:00 [error] x": true,
 		"Nov 24 10:00:00 web1 nginx: 2026/11/24 10:00:00 [error] x":      true,
 		"Nov 24 10:00:00 web1 nginx: not an nginx line":                  false,
-		"Stack trace:":                                                   false,
-		"#0 {main}":                                                      false,
-		"":                                                               false,
-		"2026/11/24":                                                     false,
+		"Stack trace:": false,
+		"#0 {main}":    false,
+		"":             false,
+		"2026/11/24":   false,
 	} {
 		if got := p.Starts(line); got != want {
 			t.Errorf("Starts(%q) = %v, want %v", line, got, want)

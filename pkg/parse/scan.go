@@ -245,19 +245,26 @@ func firstLine(rec string) string {
 	return rec
 }
 
-// resetEvent clears what a parser owns in ev, keeping Source, Offset and the
-// capacity of Fields for reuse.
+// resetEvent clears what a parser owns in ev and keeps the rest (Source,
+// Offset and whatever else the caller sets), along with the capacity of
+// Fields for reuse. Members are cleared one by one, not by assigning a new
+// Event, so that caller-owned members added later survive too.
 func resetEvent(ev *Event, f Format, rec string) {
-	fields := ev.Fields[:0]
-	src, off := ev.Source, ev.Offset
-	*ev = Event{Format: f, Raw: rec, Lines: countLines(rec), Fields: fields, Source: src, Offset: off}
+	ev.Format = f
+	ev.Time = time.Time{}
+	ev.Uptime = 0
+	ev.Level = ""
+	ev.PID = 0
+	ev.Message = ""
+	ev.Fields = ev.Fields[:0]
+	ev.Raw = rec
+	ev.Lines = countLines(rec)
 }
 
 // clearEvent resets ev after a failed parse so no half-filled state leaks.
 func clearEvent(ev *Event) {
-	fields := ev.Fields[:0]
-	src, off := ev.Source, ev.Offset
-	*ev = Event{Fields: fields, Source: src, Offset: off}
+	resetEvent(ev, FormatUnknown, "")
+	ev.Lines = 0
 }
 
 // addField appends a field to ev.

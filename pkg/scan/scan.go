@@ -207,6 +207,7 @@ func scanFile(ctx context.Context, cfg *Config, path string, out chan<- hitRecor
 	p := parserFor(cfg, format)
 
 	m := match.NewMatcher(cfg.Set)
+	var lines lineNumbers
 	var ev parse.Event
 	var hits []match.Hit
 	var lastTime time.Time
@@ -224,7 +225,7 @@ func scanFile(ctx context.Context, cfg *Config, path string, out chan<- hitRecor
 			st.Unparsed++
 			return true
 		}
-		ev.Source, ev.Offset = path, rec.Offset
+		ev.Source, ev.Offset, ev.LineNo = path, rec.Offset, lines.number(rec.Offset)
 		if ev.Time.IsZero() {
 			ev.Time = lastTime // a stray line takes its neighbour's time
 		} else {
@@ -256,6 +257,7 @@ func scanFile(ctx context.Context, cfg *Config, path string, out chan<- hitRecor
 		j = parse.NewJoiner(parse.For(parse.FormatNginxError), 1, MaxRecordBytes)
 	}
 	feed := func(text string, off int64) bool {
+		lines.add(off)
 		for _, rec := range j.Add(text, off) {
 			if !process(rec) {
 				return false
@@ -370,4 +372,35 @@ func (h *recHeap) Pop() any {
 	it := old[len(old)-1]
 	*h = old[:len(old)-1]
 	return it
+}
+
+// lineNumbers maps the offset of a record's first line back to its line
+// number. Lines enter in order as they are read and records leave in the
+// same order, so a queue of the lines not yet claimed by a record, never
+// longer than the longest record, is enough.
+type lineNumbers struct {
+	queue []lineAt
+	next  int64 // number of the next line added
+}
+
+type lineAt struct {
+	off, no int64
+}
+
+func (l *lineNumbers) add(off int64) {
+	l.next++
+	l.queue = append(l.queue, lineAt{off, l.next})
+}
+
+// number returns the line number of the line at off and forgets it and
+// every line before it.
+func (l *lineNumbers) number(off int64) int64 {
+	for i, la := range l.queue {
+		if la.off == off {
+			n := copy(l.queue, l.queue[i+1:])
+			l.queue = l.queue[:n]
+			return la.no
+		}
+	}
+	return 0
 }

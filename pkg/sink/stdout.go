@@ -86,7 +86,11 @@ func (s *Text) Send(_ context.Context, inc *incident.Incident) error {
 	fmt.Fprintln(w, "  evidence:")
 	for _, ev := range inc.Evidence {
 		first, rest, _ := strings.Cut(ev.Line, "\n")
-		fmt.Fprintf(w, "    %s:%d  %s\n", ev.Source, ev.Offset, first)
+		if ev.LineNo > 0 {
+			fmt.Fprintf(w, "    %s:%d  %s\n", ev.Source, ev.LineNo, first)
+		} else {
+			fmt.Fprintf(w, "    %s@%d  %s\n", ev.Source, ev.Offset, first)
+		}
 		if rest != "" {
 			lines := strings.Split(rest, "\n")
 			const show = 3
