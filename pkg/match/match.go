@@ -261,6 +261,11 @@ func (m *Matcher) Match(ev *parse.Event, dst []Hit) []Hit {
 func (sig *Signature) match(ev *parse.Event, text string, dst []Hit) []Hit {
 	var caps []Capture
 	if sig.re != nil {
+		// Most records that pass the prefilter still do not match, and
+		// MatchString (no captures) is the cheaper way to find that out.
+		if !sig.re.MatchString(text) {
+			return dst
+		}
 		loc := sig.re.FindStringSubmatchIndex(text)
 		if loc == nil {
 			return dst

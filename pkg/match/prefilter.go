@@ -67,8 +67,10 @@ func required(re *syntax.Regexp) []string {
 		}
 		return out
 	case syntax.OpConcat:
-		// Adjacent literals form one longer literal; otherwise keep the
-		// child whose weakest alternative is longest.
+		// Adjacent literals form one longer literal; a literal followed by
+		// an alternation whose branches all start with a literal (what
+		// Simplify makes of "ab|ac") forms one literal per branch.
+		// Otherwise keep the child whose weakest alternative is longest.
 		var best []string
 		var run strings.Builder
 		consider := func(set []string) {
@@ -89,6 +91,15 @@ func required(re *syntax.Regexp) []string {
 					continue
 				}
 			}
+			if sub.Op == syntax.OpAlternate && run.Len() > 0 {
+				if leads := leadingLiterals(sub); leads != nil {
+					set := make([]string, len(leads))
+					for i, l := range leads {
+						set[i] = run.String() + l
+					}
+					consider(set)
+				}
+			}
 			flush()
 			consider(required(sub))
 		}
@@ -96,6 +107,33 @@ func required(re *syntax.Regexp) []string {
 		return best
 	}
 	return nil
+}
+
+// leadingLiterals returns, for an alternation, the literal each branch
+// starts with, or nil when a branch starts with anything else.
+func leadingLiterals(alt *syntax.Regexp) []string {
+	var out []string
+	for _, b := range alt.Sub {
+		for b.Op == syntax.OpCapture || (b.Op == syntax.OpConcat && len(b.Sub) > 0) {
+			if b.Op == syntax.OpCapture {
+				b = b.Sub[0]
+			} else {
+				b = b.Sub[0]
+			}
+		}
+		if b.Op != syntax.OpLiteral {
+			return nil
+		}
+		s, ok := literalString(b)
+		if !ok {
+			return nil
+		}
+		out = append(out, s)
+		if len(out) > maxAlternatives {
+			return nil
+		}
+	}
+	return out
 }
 
 // score rates a literal set by its shortest member; nil scores 0.

@@ -164,3 +164,30 @@ func firstDiff(want, got string) string {
 	}
 	return ""
 }
+
+// TestFieldNames checks that every field key the default parsers set in the
+// golden cases is listed by FieldNames, except the keys that are not fixed.
+func TestFieldNames(t *testing.T) {
+	for _, f := range Formats {
+		known := map[string]bool{}
+		for _, k := range FieldNames(f) {
+			known[k] = true
+		}
+		files, _ := filepath.Glob(filepath.Join("testdata", "golden", string(f), "*.log"))
+		for _, in := range files {
+			text, err := os.ReadFile(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range runFile(For(f), testCtx, string(text), 0, 0) {
+				for _, fl := range r.Event.Fields {
+					dynamic := f == FormatNginxAccess && (strings.HasPrefix(fl.Key, "extra") || strings.Contains(r.Event.Raw, " "+fl.Key+"=")) ||
+						f == FormatKernel && strings.Contains(r.Event.Raw, "\n "+fl.Key+"=")
+					if !known[fl.Key] && !dynamic {
+						t.Errorf("%s: field %q is not in FieldNames(%q)", in, fl.Key, f)
+					}
+				}
+			}
+		}
+	}
+}

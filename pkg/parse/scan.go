@@ -237,14 +237,6 @@ func countLines(rec string) int {
 	return strings.Count(rec, "\n") + 1
 }
 
-// firstLine returns rec up to its first newline.
-func firstLine(rec string) string {
-	if i := strings.IndexByte(rec, '\n'); i >= 0 {
-		return rec[:i]
-	}
-	return rec
-}
-
 // resetEvent clears what a parser owns in ev and keeps the rest (Source,
 // Offset and whatever else the caller sets), along with the capacity of
 // Fields for reuse. Members are cleared one by one, not by assigning a new
