@@ -310,8 +310,11 @@ func (c *Catalog) validateSignatures(errs *ErrorList) {
 				errs.Add(s.Pos, id, "unknown format %q (want one of %s)", f, formatList())
 			}
 		}
-		if strings.TrimSpace(s.Pattern) == "" {
-			errs.Add(s.Pos, id, "empty pattern")
+		if strings.TrimSpace(s.Pattern) == "" && s.AtLeast == nil {
+			errs.Add(s.Pos, id, "empty pattern (and no at_least)")
+		}
+		if s.AtLeast != nil && (s.Field == "" || s.Field == "message") {
+			errs.Add(s.Pos, id, "at_least needs a numeric field (field: request_time, ...), not the message")
 		}
 		if strings.TrimSpace(s.Description) == "" {
 			errs.Add(s.Pos, id, "empty description: say what the line means")

@@ -23,6 +23,11 @@ type SignatureSpec struct {
 	// Pattern is a regular expression with named captures ((?P<pid>\d+)).
 	// It is compiled with Go's RE2 regexp when it can be, else with regexp2.
 	Pattern string `yaml:"pattern"`
+	// AtLeast, when set, makes the signature numeric: the field, read as a
+	// decimal number, must be at least this value (a request time in
+	// seconds, a status code...). The value is captured under the field's
+	// name. Pattern may then be empty.
+	AtLeast *float64 `yaml:"at_least"`
 	// Where holds further field → pattern conditions that must all match.
 	// An absent field is tested as the empty string, so '^(0)?$' on
 	// facility accepts kernel records and records that carry no facility.

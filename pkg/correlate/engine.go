@@ -69,6 +69,7 @@ type Engine struct {
 	now   time.Time
 	swept time.Time
 	seen  []*catalog.Rule // scratch: rules already fed by the current event
+	keys  []string        // scratch: sorted keys of live
 }
 
 // state is one (rule, group) being watched: pending until the rule's
@@ -171,13 +172,16 @@ func (e *Engine) Open() []*incident.Incident {
 	return out
 }
 
+// sortedKeys lists the live states in a stable order, so that what is
+// emitted, and in which order, depends only on the input. The slice is
+// reused: it is valid until the next call.
 func (e *Engine) sortedKeys() []string {
-	keys := make([]string, 0, len(e.live))
+	e.keys = e.keys[:0]
 	for k := range e.live {
-		keys = append(keys, k)
+		e.keys = append(e.keys, k)
 	}
-	slices.Sort(keys)
-	return keys
+	slices.Sort(e.keys)
+	return e.keys
 }
 
 func (e *Engine) feed(r *catalog.Rule, ev *parse.Event, h *match.Hit, at time.Time, emit Emit) {

@@ -57,11 +57,12 @@ type Signature struct {
 	// Names are the pattern's named captures.
 	Names []string
 
-	re     *regexp.Regexp  // RE2, or nil
-	re2    *regexp2.Regexp // regexp2 fallback, or nil
-	where  []condition
-	words  []string // required literals; nil = always try
-	engine string
+	atLeast *float64        // numeric threshold on the field, or nil
+	re      *regexp.Regexp  // RE2, or nil
+	re2     *regexp2.Regexp // regexp2 fallback, or nil
+	where   []condition
+	words   []string // required literals; nil = always try
+	engine  string
 }
 
 // Prefilter returns the literals (lower-cased; matched without regard to
@@ -106,7 +107,7 @@ func (s *Set) Signature(id string) (*Signature, bool) {
 // a catalog.ErrorList, each at the signature's position.
 func Compile(cat *catalog.Catalog) (*Set, error) {
 	var errs catalog.ErrorList
-	set := &Set{byFormat: map[parse.Format][]*group{}, byID: map[string]*Signature{}}
+	set := &Set{}
 	for _, spec := range cat.Signatures {
 		sig, err := compileSignature(spec)
 		if err != nil {
@@ -114,30 +115,8 @@ func Compile(cat *catalog.Catalog) (*Set, error) {
 			continue
 		}
 		set.Signatures = append(set.Signatures, sig)
-		set.byID[sig.ID] = sig
 	}
-	// Groups per (format, field), with one automaton each.
-	for _, sig := range set.Signatures {
-		for _, f := range sig.Spec.Formats {
-			format := parse.Format(f)
-			var g *group
-			for _, cand := range set.byFormat[format] {
-				if cand.field == sig.Field {
-					g = cand
-				}
-			}
-			if g == nil {
-				g = &group{field: sig.Field}
-				set.byFormat[format] = append(set.byFormat[format], g)
-			}
-			g.sigs = append(g.sigs, sig)
-		}
-	}
-	for _, groups := range set.byFormat {
-		for _, g := range groups {
-			g.build()
-		}
-	}
+	set.index()
 	checkRules(cat, set, &errs)
 	if err := errs.Err(); err != nil {
 		return nil, err
@@ -145,20 +124,67 @@ func Compile(cat *catalog.Catalog) (*Set, error) {
 	return set, nil
 }
 
+// index groups the signatures per (format, field), with one automaton each.
+func (s *Set) index() {
+	s.byFormat = map[parse.Format][]*group{}
+	s.byID = map[string]*Signature{}
+	for _, sig := range s.Signatures {
+		s.byID[sig.ID] = sig
+		for _, f := range sig.Spec.Formats {
+			format := parse.Format(f)
+			var g *group
+			for _, cand := range s.byFormat[format] {
+				if cand.field == sig.Field {
+					g = cand
+				}
+			}
+			if g == nil {
+				g = &group{field: sig.Field}
+				s.byFormat[format] = append(s.byFormat[format], g)
+			}
+			g.sigs = append(g.sigs, sig)
+		}
+	}
+	for _, groups := range s.byFormat {
+		for _, g := range groups {
+			g.build()
+		}
+	}
+}
+
+// Subset returns a Set of the signatures keep accepts, for a pipeline that
+// needs only some (those its rules use): the others then cost nothing.
+func (s *Set) Subset(keep func(id string) bool) *Set {
+	sub := &Set{}
+	for _, sig := range s.Signatures {
+		if keep(sig.ID) {
+			sub.Signatures = append(sub.Signatures, sig)
+		}
+	}
+	sub.index()
+	return sub
+}
+
 func compileSignature(spec *catalog.SignatureSpec) (*Signature, error) {
-	sig := &Signature{ID: spec.ID, Field: spec.Field, Spec: spec}
+	sig := &Signature{ID: spec.ID, Field: spec.Field, Spec: spec, atLeast: spec.AtLeast}
 	if sig.Field == "" {
 		sig.Field = "message"
 	}
+	if sig.atLeast != nil {
+		sig.Names = []string{sig.Field}
+	}
 	re, errRE2 := regexp.Compile(spec.Pattern)
-	if errRE2 == nil {
+	switch {
+	case spec.Pattern == "" && sig.atLeast != nil:
+		sig.engine = "number"
+	case errRE2 == nil:
 		sig.re, sig.engine = re, "re2"
 		for _, n := range re.SubexpNames() {
 			if n != "" {
 				sig.Names = append(sig.Names, n)
 			}
 		}
-	} else {
+	default:
 		re2, err := regexp2.Compile(spec.Pattern, regexp2.RE2)
 		if err != nil {
 			return nil, fmt.Errorf("pattern does not compile: %v", errRE2)
@@ -169,6 +195,15 @@ func compileSignature(spec *catalog.SignatureSpec) (*Signature, error) {
 			if n != "" && (n[0] < '0' || n[0] > '9') {
 				sig.Names = append(sig.Names, n)
 			}
+		}
+	}
+	req := spec.Require
+	if len(req) == 0 && sig.re != nil && sig.atLeast == nil {
+		req = requiredLiterals(spec.Pattern)
+	}
+	for _, l := range req {
+		if l = lowerASCII(l); !slices.Contains(sig.words, l) {
+			sig.words = append(sig.words, l)
 		}
 	}
 	for field, pat := range spec.Where {
@@ -188,22 +223,14 @@ func (g *group) build() {
 	var lits []string
 	var prefiltered []*Signature
 	for _, sig := range g.sigs {
-		req := sig.Spec.Require
-		if len(req) == 0 && sig.re != nil {
-			req = requiredLiterals(sig.Spec.Pattern)
-		}
-		if len(req) == 0 {
+		if len(sig.words) == 0 {
 			g.always = append(g.always, sig)
 			continue
 		}
-		ids := make([]int32, 0, len(req))
-		sig.words = sig.words[:0]
-		for _, l := range req {
+		ids := make([]int32, 0, len(sig.words))
+		for _, l := range sig.words {
 			ids = append(ids, int32(len(lits)))
-			lits = append(lits, lowerASCII(l))
-			if !slices.Contains(sig.words, lowerASCII(l)) {
-				sig.words = append(sig.words, lowerASCII(l))
-			}
+			lits = append(lits, l)
 		}
 		prefiltered = append(prefiltered, sig)
 		g.lits = append(g.lits, ids)
@@ -260,7 +287,14 @@ func (m *Matcher) Match(ev *parse.Event, dst []Hit) []Hit {
 // match runs the signature's pattern and conditions on text.
 func (sig *Signature) match(ev *parse.Event, text string, dst []Hit) []Hit {
 	var caps []Capture
-	if sig.re != nil {
+	if sig.atLeast != nil {
+		v, ok := parseNumber(text)
+		if !ok || v < *sig.atLeast {
+			return dst
+		}
+		caps = append(caps, Capture{Name: sig.Field, Value: text})
+	}
+	if sig.re != nil && sig.Spec.Pattern != "" {
 		// Most records that pass the prefilter still do not match, and
 		// MatchString (no captures) is the cheaper way to find that out.
 		if !sig.re.MatchString(text) {
@@ -275,7 +309,7 @@ func (sig *Signature) match(ev *parse.Event, text string, dst []Hit) []Hit {
 				caps = append(caps, Capture{Name: name, Value: text[loc[2*i]:loc[2*i+1]]})
 			}
 		}
-	} else {
+	} else if sig.re2 != nil {
 		if len(text) > Regexp2MaxInput {
 			text = text[:Regexp2MaxInput]
 		}
@@ -316,4 +350,31 @@ func (sig *Signature) Try(ev *parse.Event) (Hit, bool) {
 		return Hit{}, false
 	}
 	return hits[0], true
+}
+
+// parseNumber reads a plain decimal number ("30.004", "502") without the
+// allocations and generality of strconv: numeric fields are short and hot.
+func parseNumber(s string) (float64, bool) {
+	if s == "" || len(s) > 24 {
+		return 0, false
+	}
+	var v, scale float64 = 0, 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			v = v*10 + float64(c-'0')
+			if scale != 0 {
+				scale *= 10
+			}
+		case c == '.' && scale == 0:
+			scale = 1
+		default:
+			return 0, false
+		}
+	}
+	if scale > 1 {
+		v /= scale
+	}
+	return v, true
 }

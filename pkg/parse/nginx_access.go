@@ -285,14 +285,25 @@ func bareEnd(s string) int {
 // durationLike reports whether v is seconds as nginx logs them ("0.123"),
 // or a list of them with "-" for phases not reached.
 func durationLike(v string) bool {
+	// One pass over the bytes: this runs on every access line.
 	numeric := false
 	for v != "" {
-		var el string
-		el, v = v, ""
-		if i := strings.IndexAny(el, ",:"); i >= 0 {
-			el, v = el[:i], el[i+1:]
+		j := 0
+		for j < len(v) && v[j] != ',' && v[j] != ':' {
+			j++
 		}
-		el = strings.Trim(el, " ")
+		el := v[:j]
+		if j < len(v) {
+			v = v[j+1:]
+		} else {
+			v = ""
+		}
+		for el != "" && el[0] == ' ' {
+			el = el[1:]
+		}
+		for el != "" && el[len(el)-1] == ' ' {
+			el = el[:len(el)-1]
+		}
 		if el == "-" {
 			continue
 		}

@@ -9,7 +9,6 @@
 package scan
 
 import (
-	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -100,6 +99,16 @@ type hitRecord struct {
 // Run scans paths. A file that cannot be read is reported in its FileStats
 // and the others are still scanned; Run's error is only for cancellation.
 func Run(ctx context.Context, cfg Config, paths []string) (*Result, error) {
+	// Signatures no rule uses cannot change the result: leave them out.
+	used := map[string]bool{}
+	for _, r := range cfg.Catalog.Rules {
+		if r.Detectable {
+			for _, id := range r.Signatures {
+				used[id] = true
+			}
+		}
+	}
+	cfg.Set = cfg.Set.Subset(func(id string) bool { return used[id] })
 	res := &Result{Files: make([]FileStats, len(paths))}
 	chans := make([]chan hitRecord, len(paths))
 	ends := make([]time.Time, len(paths))
@@ -193,7 +202,7 @@ func scanFile(ctx context.Context, cfg *Config, path string, out chan<- hitRecor
 			}
 			break
 		}
-		head = append(head, line{string(b), off})
+		head = append(head, line{lr.String(b), off})
 	}
 	format := cfg.Format
 	if format == parse.FormatUnknown {
@@ -279,7 +288,7 @@ func scanFile(ctx context.Context, cfg *Config, path string, out chan<- hitRecor
 				}
 				break
 			}
-			if !feed(string(b), off) {
+			if !feed(lr.String(b), off) {
 				return st, latest
 			}
 		}
@@ -326,12 +335,12 @@ func parseAny(cfg *Config, rec string, pctx *parse.Context, ev *parse.Event, ski
 // channel order). Each channel must be in time order itself, which log
 // files are, up to the seconds their writers race over.
 func merge(ctx context.Context, chans []chan hitRecord, fn func(*hitRecord)) {
-	h := &recHeap{}
+	var h recHeap
 	pull := func(i int) {
 		select {
 		case r, ok := <-chans[i]:
 			if ok {
-				heap.Push(h, heapItem{rec: r, src: i})
+				h.push(heapItem{rec: r, src: i})
 			}
 		case <-ctx.Done():
 		}
@@ -339,8 +348,8 @@ func merge(ctx context.Context, chans []chan hitRecord, fn func(*hitRecord)) {
 	for i := range chans {
 		pull(i)
 	}
-	for h.Len() > 0 && ctx.Err() == nil {
-		it := heap.Pop(h).(heapItem)
+	for len(h) > 0 && ctx.Err() == nil {
+		it := h.pop()
 		fn(&it.rec)
 		pull(it.src)
 	}
@@ -356,22 +365,53 @@ type heapItem struct {
 	src int
 }
 
+// recHeap is a binary min-heap of the next record of each input; typed, so
+// that pushing a record does not box it.
 type recHeap []heapItem
 
-func (h recHeap) Len() int { return len(h) }
-func (h recHeap) Less(i, j int) bool {
+func (h recHeap) less(i, j int) bool {
 	if c := h[i].rec.ev.Time.Compare(h[j].rec.ev.Time); c != 0 {
 		return c < 0
 	}
 	return h[i].src < h[j].src
 }
-func (h recHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *recHeap) Push(x any)   { *h = append(*h, x.(heapItem)) }
-func (h *recHeap) Pop() any {
-	old := *h
-	it := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return it
+
+func (h *recHeap) push(it heapItem) {
+	*h = append(*h, it)
+	a := *h
+	for i := len(a) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !a.less(i, p) {
+			break
+		}
+		a[i], a[p] = a[p], a[i]
+		i = p
+	}
+}
+
+func (h *recHeap) pop() heapItem {
+	a := *h
+	top := a[0]
+	last := len(a) - 1
+	a[0] = a[last]
+	a[last] = heapItem{}
+	a = a[:last]
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < len(a) && a.less(l, m) {
+			m = l
+		}
+		if r < len(a) && a.less(r, m) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		a[i], a[m] = a[m], a[i]
+		i = m
+	}
+	*h = a
+	return top
 }
 
 // lineNumbers maps the offset of a record's first line back to its line

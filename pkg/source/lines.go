@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"unsafe"
 )
 
 // DefaultMaxLine is the longest line delivered whole; nginx itself cuts
@@ -28,6 +29,7 @@ type LineReader struct {
 	Lines   int64 // lines returned
 	Cut     int64 // lines longer than max, returned cut
 	partial bool  // the last line had no newline (end of input)
+	arena   []byte
 }
 
 // NewLineReader reads lines of at most maxLine bytes from r; maxLine <= 0
@@ -100,4 +102,27 @@ func (lr *LineReader) finish(offset int64, cut bool) ([]byte, int64, bool, error
 func trimEOL(b []byte) []byte {
 	b = bytes.TrimSuffix(b, []byte("\n"))
 	return bytes.TrimSuffix(b, []byte("\r"))
+}
+
+// arenaSize is the block that String copies lines into: one allocation per
+// block instead of one per line.
+const arenaSize = 64 << 10
+
+// String returns b (a line Next returned) as a string that stays valid
+// after later calls. Short lines are copied into a shared block that is
+// never written again once used, so the strings are immutable like any
+// other; a block is freed when no string of it is left.
+func (lr *LineReader) String(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if len(b) > arenaSize/8 {
+		return string(b)
+	}
+	if cap(lr.arena)-len(lr.arena) < len(b) {
+		lr.arena = make([]byte, 0, arenaSize)
+	}
+	start := len(lr.arena)
+	lr.arena = append(lr.arena, b...)
+	return unsafe.String(&lr.arena[start], len(b))
 }
