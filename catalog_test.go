@@ -72,7 +72,7 @@ func isHeading(line string) bool {
 }
 
 // TestKnowledgeErrorSignaturesCovered: every error signature of the page is
-// listed, verbatim, in some signature's seed list.
+// listed, verbatim, in some signature's covers list.
 func TestKnowledgeErrorSignaturesCovered(t *testing.T) {
 	cat, _ := loadDefault(t)
 	entries := section(t, "Error Signatures")
@@ -81,7 +81,7 @@ func TestKnowledgeErrorSignaturesCovered(t *testing.T) {
 	}
 	var seeds []string
 	for _, s := range cat.Signatures {
-		seeds = append(seeds, s.Seed...)
+		seeds = append(seeds, s.Covers...)
 	}
 	for _, e := range entries {
 		text := e
@@ -89,7 +89,7 @@ func TestKnowledgeErrorSignaturesCovered(t *testing.T) {
 			text = strings.TrimSuffix(text, kind)
 		}
 		if !slices.Contains(seeds, text) {
-			t.Errorf("error signature %q is in no signature's seed list", text)
+			t.Errorf("error signature %q is in no signature's covers list", text)
 		}
 	}
 }

@@ -231,8 +231,8 @@ func explainSignature(w io.Writer, cat *catalog.Catalog, s *catalog.SignatureSpe
 	if s.Versions != "" {
 		fmt.Fprintf(w, "Versions: %s\n", s.Versions)
 	}
-	if len(s.Seed) > 0 {
-		fmt.Fprintf(w, "Seed entries: %q\n", s.Seed)
+	if len(s.Covers) > 0 {
+		fmt.Fprintf(w, "Covers: %q\n", s.Covers)
 	}
 	var rules []string
 	for _, r := range cat.Rules {

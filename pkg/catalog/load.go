@@ -369,7 +369,7 @@ func (c *Catalog) validateRule(r *RuleSpec, errs *ErrorList) *Rule {
 	}
 	out.Severity = sev
 	if len(r.Insights) == 0 {
-		fail("no insights: name the seed insight titles this rule stands for")
+		fail("no insights: name the insight titles this rule stands for")
 	}
 	for _, d := range r.Diagnostics {
 		if strings.TrimSpace(d.Command) == "" {

@@ -36,9 +36,9 @@ type SignatureSpec struct {
 	// one must occur in the field for the pattern to be tried. Computed from
 	// Pattern when empty.
 	Require []string `yaml:"require"`
-	// Seed lists the seed page's error signature entries this one covers,
-	// verbatim.
-	Seed []string `yaml:"seed"`
+	// Covers lists, verbatim, the error signatures of the knowledge page
+	// (testdata/knowledge) this signature recognises.
+	Covers []string `yaml:"covers"`
 	// Versions says which versions print the forms this signature covers.
 	Versions string  `yaml:"versions"`
 	Samples  Samples `yaml:"samples"`
@@ -77,9 +77,9 @@ type RuleSpec struct {
 	// field of that name, {count} by the incident's count.
 	Summary  string `yaml:"summary"`
 	Severity string `yaml:"severity"`
-	// Insights are the seed page's insight titles this rule stands for.
+	// Insights are the knowledge page's insight titles this rule stands for.
 	Insights []string `yaml:"insights"`
-	// Detectable false marks a seed insight that sigtail cannot see from
+	// Detectable false marks an insight that sigtail cannot see from
 	// what it reads; Reason says why. Such a rule has no When.
 	Detectable *bool  `yaml:"detectable"`
 	Reason     string `yaml:"reason"`
