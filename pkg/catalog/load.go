@@ -404,6 +404,9 @@ func (c *Catalog) validateRule(r *RuleSpec, errs *ErrorList) *Rule {
 		return out
 	}
 	w := r.When
+	if w.Pos.File == "" {
+		w.Pos = r.Pos // a when that did not decode as a mapping has no node of its own
+	}
 	if len(w.Signatures) == 0 {
 		errs.Add(w.Pos, id, "when: no signatures")
 	}
