@@ -110,16 +110,20 @@ func Run(ctx context.Context, cfg Config, paths []string) (*Result, error) {
 	}
 	cfg.Set = cfg.Set.Subset(func(id string) bool { return used[id] })
 	res := &Result{Files: make([]FileStats, len(paths))}
-	chans := make([]chan hitRecord, len(paths))
-	ends := make([]time.Time, len(paths))
-	var wg sync.WaitGroup
 	for i, p := range paths {
+		res.Files[i].Name = p
+	}
+	streams := groupRotations(paths)
+	chans := make([]chan hitRecord, len(streams))
+	ends := make([]time.Time, len(streams))
+	var wg sync.WaitGroup
+	for i, st := range streams {
 		chans[i] = make(chan hitRecord, 256)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer close(chans[i])
-			res.Files[i], ends[i] = scanFile(ctx, &cfg, p, chans[i])
+			ends[i] = scanStream(ctx, &cfg, paths, st, res.Files, chans[i])
 		}()
 	}
 
@@ -169,61 +173,33 @@ func compareStr(a, b string) int {
 	return 0
 }
 
-// scanFile reads one input to its end, sending matching records to out in
-// file order. It returns the file's stats and the latest event time seen.
-func scanFile(ctx context.Context, cfg *Config, path string, out chan<- hitRecord) (FileStats, time.Time) {
-	st := FileStats{Name: path}
-	var latest time.Time
-	f, err := source.Open(path, cfg.Stdin)
-	if err != nil {
-		st.Err = err
-		return st, latest
-	}
-	defer f.Close()
-	st.Compressed = f.Compressed
-	lr := source.NewLineReader(f, cfg.MaxLine, 0)
-	pctx := &parse.Context{Location: cfg.Location, Reference: f.ModTime, BootTime: cfg.BootTime}
-	if path == "-" {
-		pctx.Reference = cfg.StdinTime
-	}
+// stream is one logical log: a file and its rotated predecessors, read
+// oldest first as one sequence, so that a record cut by a rotation is
+// joined again and each line is read once.
+type stream struct {
+	files []int // indexes into the paths given to Run, oldest first
+}
 
-	// Read the head for format detection; it is then processed like the rest.
-	type line struct {
-		text string
-		off  int64
-	}
-	var head []line
-	var readErr error
-	for len(head) < detectLines {
-		b, off, _, err := lr.Next()
-		if err != nil {
-			if !errors.Is(err, io.EOF) {
-				readErr = err
-			}
-			break
-		}
-		head = append(head, line{lr.String(b), off})
-	}
-	format := cfg.Format
-	if format == parse.FormatUnknown {
-		texts := make([]string, len(head))
-		for i, l := range head {
-			texts[i] = l.text
-		}
-		format = parse.Detect(texts)
-	}
-	st.Format = format
-	p := parserFor(cfg, format)
-
-	m := match.NewMatcher(cfg.Set)
+// scanStream reads the files of one stream to their end, sending matching
+// records to out in order, and fills their stats. It returns the latest
+// event time seen.
+func scanStream(ctx context.Context, cfg *Config, paths []string, st stream, stats []FileStats, out chan<- hitRecord) time.Time {
+	var latest, lastTime time.Time
+	var j *parse.Joiner
+	var p parse.Parser
+	var format parse.Format
 	var lines lineNumbers
+	m := match.NewMatcher(cfg.Set)
 	var ev parse.Event
 	var hits []match.Hit
-	var lastTime time.Time
+	pctx := &parse.Context{Location: cfg.Location, BootTime: cfg.BootTime}
+
 	process := func(rec parse.Record) bool {
-		st.Records++
+		at := lines.take(rec.Offset)
+		fs := &stats[at.file]
+		fs.Records++
 		if rec.Truncated {
-			st.Dropped += int64(rec.Dropped)
+			fs.Dropped += int64(rec.Dropped)
 		}
 		ok := p != nil && p.Parse(rec.Text, pctx, &ev)
 		if !ok {
@@ -231,10 +207,10 @@ func scanFile(ctx context.Context, cfg *Config, path string, out chan<- hitRecor
 			ok = parseAny(cfg, rec.Text, pctx, &ev, format)
 		}
 		if !ok {
-			st.Unparsed++
+			fs.Unparsed++
 			return true
 		}
-		ev.Source, ev.Offset, ev.LineNo = path, rec.Offset, lines.number(rec.Offset)
+		ev.Source, ev.Offset, ev.LineNo = paths[at.file], rec.Offset, at.no
 		if ev.Time.IsZero() {
 			ev.Time = lastTime // a stray line takes its neighbour's time
 		} else {
@@ -247,7 +223,7 @@ func scanFile(ctx context.Context, cfg *Config, path string, out chan<- hitRecor
 		if len(hits) == 0 {
 			return true
 		}
-		st.Hits++
+		fs.Hits++
 		r := hitRecord{ev: ev, hits: slices.Clone(hits)}
 		r.ev.Fields = slices.Clone(ev.Fields)
 		select {
@@ -257,16 +233,8 @@ func scanFile(ctx context.Context, cfg *Config, path string, out chan<- hitRecor
 			return false
 		}
 	}
-
-	var j *parse.Joiner
-	if p != nil {
-		j = parse.NewJoiner(p, MaxRecordLines, MaxRecordBytes)
-	} else {
-		// No format: every line is its own record, tried against all.
-		j = parse.NewJoiner(parse.For(parse.FormatNginxError), 1, MaxRecordBytes)
-	}
-	feed := func(text string, off int64) bool {
-		lines.add(off)
+	feed := func(file int, text string, off int64) bool {
+		lines.add(file, off)
 		for _, rec := range j.Add(text, off) {
 			if !process(rec) {
 				return false
@@ -274,35 +242,96 @@ func scanFile(ctx context.Context, cfg *Config, path string, out chan<- hitRecor
 		}
 		return true
 	}
-	for _, l := range head {
-		if !feed(l.text, l.off) {
-			return st, latest
+
+	for _, fi := range st.files {
+		fs := &stats[fi]
+		fs.Name = paths[fi]
+		f, err := source.Open(paths[fi], cfg.Stdin)
+		if err != nil {
+			fs.Err = err
+			continue
 		}
-	}
-	if readErr == nil && len(head) == detectLines {
-		for {
+		fs.Compressed = f.Compressed
+		lr := source.NewLineReader(f, cfg.MaxLine, 0)
+		pctx.Reference = f.ModTime
+		if paths[fi] == "-" {
+			pctx.Reference = cfg.StdinTime
+		}
+		var readErr error
+		next := func() (string, int64, bool) {
 			b, off, _, err := lr.Next()
 			if err != nil {
 				if !errors.Is(err, io.EOF) {
 					readErr = err
 				}
+				return "", 0, false
+			}
+			return lr.String(b), off, true
+		}
+		// The first file of a stream fixes its format, from its head.
+		type line struct {
+			text string
+			off  int64
+		}
+		var head []line
+		if j == nil {
+			for len(head) < detectLines {
+				text, off, ok := next()
+				if !ok {
+					break
+				}
+				head = append(head, line{text, off})
+			}
+			format = cfg.Format
+			if format == parse.FormatUnknown {
+				texts := make([]string, len(head))
+				for i, l := range head {
+					texts[i] = l.text
+				}
+				format = parse.Detect(texts)
+			}
+			p = parserFor(cfg, format)
+			if p != nil {
+				j = parse.NewJoiner(p, MaxRecordLines, MaxRecordBytes)
+			} else {
+				// No format: every line is its own record, tried against all.
+				j = parse.NewJoiner(parse.For(parse.FormatNginxError), 1, MaxRecordBytes)
+			}
+		}
+		fs.Format = format
+		stopped := false
+		for _, l := range head {
+			if !feed(fi, l.text, l.off) {
+				stopped = true
 				break
 			}
-			if !feed(lr.String(b), off) {
-				return st, latest
+		}
+		for !stopped && readErr == nil {
+			text, off, ok := next()
+			if !ok {
+				break
+			}
+			if !feed(fi, text, off) {
+				stopped = true
+			}
+		}
+		fs.Lines, fs.Cut = lr.Lines, lr.Cut
+		if readErr != nil {
+			fs.Err = fmt.Errorf("reading %s at offset %d: %w", paths[fi], lr.Offset(), readErr)
+		}
+		f.Close()
+		if stopped {
+			return latest
+		}
+	}
+	if j != nil {
+		for _, rec := range j.Flush() {
+			if !process(rec) {
+				break
 			}
 		}
 	}
-	for _, rec := range j.Flush() {
-		if !process(rec) {
-			return st, latest
-		}
-	}
-	st.Lines, st.Cut = lr.Lines, lr.Cut
-	if readErr != nil {
-		st.Err = fmt.Errorf("reading %s at offset %d: %w", path, lr.Offset(), readErr)
-	}
-	return st, latest
+	return latest
 }
 
 func parserFor(cfg *Config, f parse.Format) parse.Parser {
@@ -414,33 +443,39 @@ func (h *recHeap) pop() heapItem {
 	return top
 }
 
-// lineNumbers maps the offset of a record's first line back to its line
-// number. Lines enter in order as they are read and records leave in the
-// same order, so a queue of the lines not yet claimed by a record, never
-// longer than the longest record, is enough.
+// lineNumbers maps the offset of a record's first line back to its file
+// and line number. Lines enter in order as they are read and records leave
+// in the same order, so a queue of the lines not yet claimed by a record,
+// never longer than the longest record, is enough. Offsets restart at each
+// file of a stream, so the queue is searched from its head.
 type lineNumbers struct {
 	queue []lineAt
-	next  int64 // number of the next line added
+	file  int   // file of the last line added
+	next  int64 // number of the next line added in that file
 }
 
 type lineAt struct {
+	file    int
 	off, no int64
 }
 
-func (l *lineNumbers) add(off int64) {
+func (l *lineNumbers) add(file int, off int64) {
+	if file != l.file || l.next == 0 {
+		l.file, l.next = file, 0
+	}
 	l.next++
-	l.queue = append(l.queue, lineAt{off, l.next})
+	l.queue = append(l.queue, lineAt{file, off, l.next})
 }
 
-// number returns the line number of the line at off and forgets it and
-// every line before it.
-func (l *lineNumbers) number(off int64) int64 {
+// take returns where the record starting at off begins and forgets that
+// line and every line before it.
+func (l *lineNumbers) take(off int64) lineAt {
 	for i, la := range l.queue {
 		if la.off == off {
 			n := copy(l.queue, l.queue[i+1:])
 			l.queue = l.queue[:n]
-			return la.no
+			return la
 		}
 	}
-	return 0
+	return lineAt{file: l.file}
 }

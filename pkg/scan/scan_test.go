@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -141,4 +142,32 @@ func diffLines(want, got string) string {
 		}
 	}
 	return b.String()
+}
+
+// TestRotatedEqualsWhole: a log split by rotation, the oldest part
+// compressed, gives the incidents of the whole log, as many and as long.
+func TestRotatedEqualsWhole(t *testing.T) {
+	cfg := config(t)
+	whole, err := scan.Run(context.Background(), cfg, []string{"../../testdata/sample/gunicorn-error.log"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := "../../testdata/scan/rotated"
+	parts, err := scan.Run(context.Background(), cfg, []string{dir + "/error.log.2.gz", dir + "/error.log.1", dir + "/error.log"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := func(r *scan.Result) []string {
+		var out []string
+		for _, inc := range r.Incidents {
+			out = append(out, fmt.Sprintf("%s %s %d %s %s", inc.Rule, inc.Severity, inc.Count, inc.FirstSeen, inc.LastSeen))
+		}
+		return out
+	}
+	if w, p := sum(whole), sum(parts); !slices.Equal(w, p) {
+		t.Errorf("whole log:\n%s\nrotated parts:\n%s", strings.Join(w, "\n"), strings.Join(p, "\n"))
+	}
+	if !parts.Files[0].Compressed {
+		t.Error("error.log.2.gz not read as gzip")
+	}
 }
