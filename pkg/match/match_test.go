@@ -188,7 +188,7 @@ func FuzzMatch(f *testing.F) {
 }
 
 func BenchmarkMatchMiss(b *testing.B) {
-	benchMatch(b, parse.FormatGunicorn, `[2026-11-24 10:00:00 +0000] [1234] [INFO] Booting worker with pid: 1240`)
+	benchMatch(b, parse.FormatGunicorn, `[2026-11-24 10:00:00 +0000] [1234] [DEBUG] 3 workers`)
 }
 
 func BenchmarkMatchAccess200(b *testing.B) {
