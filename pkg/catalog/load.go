@@ -51,8 +51,31 @@ func (c *Catalog) Signature(id string) (*SignatureSpec, bool) {
 	return s, ok
 }
 
+// Kind is what a rule's condition is.
+type Kind int
+
+// The kinds of condition (see When).
+const (
+	KindHits Kind = iota
+	KindSequence
+	KindAbsence
+	KindRatio
+)
+
+func (k Kind) String() string {
+	return [...]string{"hits", "sequence", "absence", "ratio"}[k]
+}
+
+// Yield is a validated YieldSpec.
+type Yield struct {
+	Rule   string
+	Within time.Duration
+	Join   []string
+}
+
 // Rule is a validated rule, ready to run.
 type Rule struct {
+	Kind       Kind
 	ID         string
 	Title      string
 	Summary    string
@@ -60,10 +83,25 @@ type Rule struct {
 	Insights   []string
 	Detectable bool
 	Reason     string
+	// Signatures are every signature the rule listens to.
 	Signatures []string
-	Count      int
-	Window     time.Duration
-	GroupBy    []string
+	// Hits and ratio: Count hits (at least MinCount for a ratio) within Window.
+	Count    int
+	Window   time.Duration
+	MinCount int
+	// Sequence: Steps seen within Within, joined on Join, in order if Ordered.
+	Steps   [][]string
+	Ordered bool
+	Within  time.Duration
+	Join    []string
+	// Absence: Signatures not followed by Absent within Within.
+	Absent []string
+	// Ratio: the share of hits that are also hits of RatioOf.
+	RatioOf      []string
+	RatioAtLeast float64
+	// YieldTo lists the rules whose open incidents take this rule's hits.
+	YieldTo []Yield
+	GroupBy []string
 	// SummaryNames are the {name} placeholders of Summary.
 	SummaryNames []string
 	Cooldown     time.Duration
@@ -407,31 +445,146 @@ func (c *Catalog) validateRule(r *RuleSpec, errs *ErrorList) *Rule {
 	if w.Pos.File == "" {
 		w.Pos = r.Pos // a when that did not decode as a mapping has no node of its own
 	}
-	if len(w.Signatures) == 0 {
-		errs.Add(w.Pos, id, "when: no signatures")
-	}
-	out.Signatures = w.Signatures
-	if w.Count < 0 {
-		errs.Add(w.Pos, id, "when.count must be positive")
-	}
-	if w.Count > 0 {
-		out.Count = w.Count
-	}
-	if w.Window != "" {
-		d, err := time.ParseDuration(w.Window)
-		if err != nil || d <= 0 {
-			errs.Add(w.Pos, id, "when.window %q: want a positive duration such as 60s", w.Window)
+	c.validateWhen(out, w, errs)
+	for _, y := range r.YieldTo {
+		yl := Yield{Rule: y.Rule, Join: y.Join}
+		if y.Rule == "" || y.Rule == r.ID {
+			fail("yield_to needs another rule's id")
 		}
-		out.Window = d
-	}
-	if out.Count > 1 && out.Window == 0 {
-		errs.Add(w.Pos, id, "when.count %d needs a window", out.Count)
+		d, err := time.ParseDuration(y.Within)
+		if err != nil || d <= 0 {
+			fail("yield_to %s: within %q: want a positive duration such as 30s", y.Rule, y.Within)
+		}
+		yl.Within = d
+		out.YieldTo = append(out.YieldTo, yl)
 	}
 	return out
 }
 
+// validateWhen reads the condition, whose kind is given by the keys present.
+func (c *Catalog) validateWhen(out *Rule, w *When, errs *ErrorList) {
+	id := out.ID
+	bad := func(format string, args ...any) { errs.Add(w.Pos, id, "when: "+format, args...) }
+	dur := func(key, v string, need bool) time.Duration {
+		if v == "" {
+			if need {
+				bad("%s is required for this kind of rule", key)
+			}
+			return 0
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			bad("%s %q: want a positive duration such as 60s", key, v)
+		}
+		return d
+	}
+	kinds := 0
+	if len(w.Sequence) > 0 {
+		kinds++
+		out.Kind = KindSequence
+	}
+	if len(w.NotFollowedBy) > 0 {
+		kinds++
+		out.Kind = KindAbsence
+	}
+	if w.Ratio != nil {
+		kinds++
+		out.Kind = KindRatio
+	}
+	if kinds > 1 {
+		bad("sequence, not_followed_by and ratio are different kinds of rule; use one")
+		return
+	}
+	if w.Count < 0 || w.MinCount < 0 {
+		bad("count and min_count must be positive")
+	}
+	if w.Count > 0 {
+		out.Count = w.Count
+	}
+	out.Window = dur("window", w.Window, false)
+	out.Join = w.Join
+	addSigs := func(list []string) {
+		for _, s := range list {
+			if !containsStr(out.Signatures, s) {
+				out.Signatures = append(out.Signatures, s)
+			}
+		}
+	}
+	switch out.Kind {
+	case KindHits:
+		if len(w.Signatures) == 0 {
+			bad("no signatures")
+		}
+		addSigs(w.Signatures)
+		if out.Count > 1 && out.Window == 0 {
+			bad("count %d needs a window", out.Count)
+		}
+		if w.Within != "" || len(w.Join) > 0 {
+			bad("within and join belong to sequence and not_followed_by rules")
+		}
+	case KindSequence:
+		if len(w.Sequence) < 2 {
+			bad("a sequence needs at least two steps")
+		}
+		if len(w.Signatures) > 0 {
+			bad("a sequence lists its signatures in its steps, not in signatures")
+		}
+		for i, st := range w.Sequence {
+			if len(st.Signatures) == 0 {
+				bad("sequence step %d has no signatures", i+1)
+			}
+			out.Steps = append(out.Steps, st.Signatures)
+			addSigs(st.Signatures)
+		}
+		out.Ordered = w.Ordered == nil || *w.Ordered
+		out.Within = dur("within", w.Within, true)
+	case KindAbsence:
+		if len(w.Signatures) == 0 {
+			bad("no signatures to be followed")
+		}
+		addSigs(w.Signatures)
+		addSigs(w.NotFollowedBy)
+		out.Absent = w.NotFollowedBy
+		out.Within = dur("within", w.Within, true)
+	case KindRatio:
+		if len(w.Signatures) == 0 {
+			bad("no signatures to count the ratio over")
+		}
+		if len(w.Ratio.Of) == 0 {
+			bad("ratio.of names no signatures")
+		}
+		if w.Ratio.AtLeast <= 0 || w.Ratio.AtLeast > 1 {
+			bad("ratio.at_least %v: want a share in (0, 1]", w.Ratio.AtLeast)
+		}
+		addSigs(w.Signatures)
+		addSigs(w.Ratio.Of)
+		out.RatioOf, out.RatioAtLeast = w.Ratio.Of, w.Ratio.AtLeast
+		out.MinCount = max(w.MinCount, 1)
+		if out.Window == 0 {
+			bad("a ratio needs a window")
+		}
+	}
+}
+
 func (c *Catalog) checkRuleReferences(errs *ErrorList) {
 	seen := map[string]Pos{}
+	byID := map[string]*Rule{}
+	for _, r := range c.Rules {
+		byID[r.ID] = r
+	}
+	for _, r := range c.Rules {
+		for _, y := range r.YieldTo {
+			target, ok := byID[y.Rule]
+			switch {
+			case !ok:
+				errs.Add(r.Pos, r.ID, "yield_to: unknown rule %q", y.Rule)
+			case len(target.YieldTo) > 0:
+				errs.Add(r.Pos, r.ID, "yield_to: %s yields to other rules itself; a hit is handed on once only", y.Rule)
+			case !target.Detectable:
+				errs.Add(r.Pos, r.ID, "yield_to: %s is not detectable", y.Rule)
+			}
+		}
+	}
 	for _, r := range c.Rules {
 		if p, dup := seen[r.ID]; dup {
 			errs.Add(r.Pos, r.ID, "duplicate rule id (first defined at %s)", p)

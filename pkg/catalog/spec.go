@@ -89,7 +89,9 @@ type RuleSpec struct {
 	GroupBy []string `yaml:"group_by"`
 	// Cooldown is how long without a new hit before the incident is
 	// resolved; a later hit opens a new one. Default 5m.
-	Cooldown    string          `yaml:"cooldown"`
+	Cooldown string `yaml:"cooldown"`
+	// YieldTo lists the rules whose open incidents take this rule's hits.
+	YieldTo     []YieldSpec     `yaml:"yield_to"`
 	Remediation string          `yaml:"remediation"`
 	Diagnostics []CommandSpec   `yaml:"diagnostics"`
 	Parameters  []ParameterSpec `yaml:"parameters"`
@@ -98,15 +100,54 @@ type RuleSpec struct {
 	Pos Pos `yaml:"-"`
 }
 
-// When says which hits raise the rule.
+// When says which hits raise the rule. It is one of four kinds, told apart
+// by the keys present:
+//
+//   - hits:     signatures, and optionally count within window;
+//   - sequence: steps (each a list of signatures) seen within `within`,
+//     joined on the `join` captures, in order unless ordered: false;
+//   - absence:  signatures not followed by not_followed_by within `within`
+//     (joined on `join`);
+//   - ratio:    of the hits of signatures in window (at least min_count),
+//     the share that are also hits of ratio.of reaches ratio.at_least.
 type When struct {
-	// Signatures: a hit of any of these counts.
 	Signatures []string `yaml:"signatures"`
-	// Count hits within Window raise the incident; Count defaults to 1.
-	Count  int    `yaml:"count"`
-	Window string `yaml:"window"`
+	Count      int      `yaml:"count"`
+	Window     string   `yaml:"window"`
+
+	Sequence []Step   `yaml:"sequence"`
+	Ordered  *bool    `yaml:"ordered"`
+	Within   string   `yaml:"within"`
+	Join     []string `yaml:"join"`
+
+	NotFollowedBy []string `yaml:"not_followed_by"`
+
+	Ratio    *RatioSpec `yaml:"ratio"`
+	MinCount int        `yaml:"min_count"`
 
 	Pos Pos `yaml:"-"`
+}
+
+// Step is one step of a sequence: a hit of any of its signatures.
+type Step struct {
+	Signatures []string `yaml:"signatures"`
+}
+
+// RatioSpec is the numerator of a ratio rule.
+type RatioSpec struct {
+	Of      []string `yaml:"of"`
+	AtLeast float64  `yaml:"at_least"`
+}
+
+// YieldSpec says that a rule's hit belongs to an incident of another rule
+// when that incident is open within `within` of the hit (and, with join,
+// carries the same values): the hit is then added to that incident instead
+// of raising one of its own. This is how one problem seen in several logs
+// is one incident.
+type YieldSpec struct {
+	Rule   string   `yaml:"rule"`
+	Within string   `yaml:"within"`
+	Join   []string `yaml:"join"`
 }
 
 // CommandSpec is a diagnostic or remediation command.

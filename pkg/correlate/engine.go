@@ -1,19 +1,25 @@
-// Package correlate turns signature hits into incidents: it applies each
-// rule's condition (a hit, or N hits within a window), groups hits into one
-// incident per problem, keeps that incident up to date while the problem
-// goes on and resolves it after a quiet period.
+// Package correlate turns signature hits into incidents. It applies each
+// rule's condition (hits, N hits within a window, a sequence of signatures
+// joined on a capture across logs, a signature not followed by another, the
+// share of one kind of record among others), keeps one incident per problem
+// up to date while the problem goes on, resolves it after a quiet period,
+// and hands a rule's hits to a related rule's open incident when the rule
+// says it yields to it, so one problem seen in several logs is one incident
+// that lists every insight it stands for.
 //
 // The engine runs on event time only. Its clock is the latest time seen on
 // an event (or given to Advance); nothing here reads the wall clock, so a
 // scan of last week's logs gives the incidents the live daemon gave. Its
-// state is bounded: pending windows hold at most Count hits, evidence is
-// capped, and resolved incidents are forgotten once emitted.
+// state is bounded: windows and held hits expire, pending steps keep a few
+// hits each, evidence is capped, and resolved incidents are forgotten once
+// emitted.
 package correlate
 
 import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -38,6 +44,10 @@ type Options struct {
 	// UpdateEvery throttles "updated" emissions of one incident, in event
 	// time (default 1m). Opening and resolving are always emitted.
 	UpdateEvery time.Duration
+	// MaxHeld caps the hits one rule holds while they may yet belong to
+	// another rule's incident (default 10000); past it the oldest is
+	// released at once.
+	MaxHeld int
 }
 
 func (o *Options) defaults() {
@@ -53,7 +63,16 @@ func (o *Options) defaults() {
 	if o.UpdateEvery <= 0 {
 		o.UpdateEvery = time.Minute
 	}
+	if o.MaxHeld <= 0 {
+		o.MaxHeld = 10000
+	}
 }
+
+// maxStepHits bounds the hits a pending sequence step remembers.
+const maxStepHits = 8
+
+// ratioBuckets is how many slices a ratio rule's window is counted in.
+const ratioBuckets = 12
 
 // Emit receives an incident when it opens, is updated or is resolved. The
 // incident is a snapshot the receiver owns.
@@ -63,43 +82,102 @@ type Emit func(*incident.Incident)
 // goroutine feeds it events in time order (roughly: a late event is taken
 // at the engine's current time).
 type Engine struct {
-	opts  Options
-	rules map[string][]*catalog.Rule // signature id -> rules using it
-	live  map[string]*state          // rule id + group key -> state
-	now   time.Time
-	swept time.Time
-	seen  []*catalog.Rule // scratch: rules already fed by the current event
-	keys  []string        // scratch: sorted keys of live
+	opts   Options
+	rules  map[string]*ruleRT   // rule id -> runtime
+	bySig  map[string][]*ruleRT // signature id -> rules listening to it
+	order  []*ruleRT            // rules in catalog order
+	live   map[string]*state    // rule id + group key -> state
+	now    time.Time
+	swept  time.Time
+	seq    uint64 // records seen, numbering them
+	keys   []string
+	ruleOf []ruleHits // scratch: the current record's hits per rule
+}
+
+// ruleRT is a rule with what the engine derives from it once.
+type ruleRT struct {
+	rule   *catalog.Rule
+	hold   time.Duration // how long hits wait for a rule they yield to
+	held   []heldHit     // FIFO, in release order
+	stepOf map[string][]int
+	isOf   map[string]bool // ratio numerator / absence follow-up signatures
+}
+
+type ruleHits struct {
+	r    *ruleRT
+	hits []*match.Hit
+}
+
+// heldHit is a record a rule holds until it knows whether the incident of a
+// rule it yields to takes it.
+type heldHit struct {
+	ev      parse.Event
+	hits    []match.Hit
+	at      time.Time
+	seq     uint64
+	release time.Time
 }
 
 // state is one (rule, group) being watched: pending until the rule's
 // condition holds, then an open incident.
 type state struct {
-	rule    *catalog.Rule
-	key     string
-	pending []pendingHit
-	inc     *incident.Incident
-	values  map[string][]string
-	emitted time.Time // when an update was last emitted
+	r   *ruleRT
+	key string
+	inc *incident.Incident
+	// values are the distinct values seen per capture or field.
+	values map[string][]string
+	// counted are the records the incident already stands for, by number,
+	// so a record reaching it twice (directly and through a yield) counts
+	// once. Pruned as they age past any hold.
+	counted map[uint64]time.Time
+	emitted time.Time // when the incident was last emitted
 	dirty   bool
+
+	pending []pendingHit   // hits: the hits inside the window
+	steps   [][]pendingHit // sequence: hits per step, within `within`
+	waiting *pendingHit    // absence: the hit still waiting for its follow-up
+	buckets []bucket       // ratio: counts per slice of the window
+	ratioEv []pendingHit   // ratio: numerator hits inside the window, capped
 }
 
 type pendingHit struct {
 	at  time.Time
+	seq uint64
 	ev  incident.Evidence
-	sig string
+}
+
+type bucket struct {
+	start     time.Time
+	total, of int
 }
 
 // New returns an engine for the detectable rules of cat.
 func New(cat *catalog.Catalog, opts Options) *Engine {
 	opts.defaults()
-	e := &Engine{opts: opts, rules: map[string][]*catalog.Rule{}, live: map[string]*state{}}
+	e := &Engine{opts: opts, rules: map[string]*ruleRT{}, bySig: map[string][]*ruleRT{}, live: map[string]*state{}}
 	for _, r := range cat.Rules {
 		if !r.Detectable {
 			continue
 		}
+		rt := &ruleRT{rule: r, stepOf: map[string][]int{}, isOf: map[string]bool{}}
+		for _, y := range r.YieldTo {
+			rt.hold = max(rt.hold, y.Within)
+		}
+		for i, step := range r.Steps {
+			for _, s := range step {
+				rt.stepOf[s] = append(rt.stepOf[s], i)
+			}
+		}
+		for _, s := range r.RatioOf {
+			rt.isOf[s] = true
+		}
+		for _, s := range r.Absent {
+			rt.isOf[s] = true
+		}
+		e.rules[r.ID] = rt
+		e.order = append(e.order, rt)
 		for _, sid := range r.Signatures {
-			e.rules[sid] = append(e.rules[sid], r)
+			e.bySig[sid] = append(e.bySig[sid], rt)
 		}
 	}
 	return e
@@ -108,32 +186,72 @@ func New(cat *catalog.Catalog, opts Options) *Engine {
 // Now is the engine's event-time clock.
 func (e *Engine) Now() time.Time { return e.now }
 
-// Observe feeds one event and its hits. Events with a zero Time are taken
-// at the engine's current time.
+// Observe feeds one record and its hits. Records with a zero Time are taken
+// at the engine's current time. Observe keeps nothing of ev and hits past
+// the call but copies.
 func (e *Engine) Observe(ev *parse.Event, hits []match.Hit, emit Emit) {
 	at := ev.Time
 	if at.IsZero() || at.Before(e.now) {
 		at = e.now
 	}
 	e.Advance(at, emit)
-	e.seen = e.seen[:0]
+	e.seq++
+	// The record's hits, per rule: a record counts once per rule.
+	e.ruleOf = e.ruleOf[:0]
 	for i := range hits {
 		h := &hits[i]
-		for _, r := range e.rules[h.Signature.ID] {
-			if slices.Contains(e.seen, r) {
-				continue // one event counts once per rule
+		for _, rt := range e.bySig[h.Signature.ID] {
+			j := slices.IndexFunc(e.ruleOf, func(x ruleHits) bool { return x.r == rt })
+			if j < 0 {
+				e.ruleOf = append(e.ruleOf, ruleHits{r: rt})
+				j = len(e.ruleOf) - 1
 			}
-			e.seen = append(e.seen, r)
-			e.feed(r, ev, h, at, emit)
+			e.ruleOf[j].hits = append(e.ruleOf[j].hits, h)
 		}
+	}
+	for _, rh := range e.ruleOf {
+		if rh.r.hold > 0 {
+			e.holdHit(rh.r, ev, rh.hits, at, emit)
+			continue
+		}
+		e.apply(rh.r, ev, rh.hits, at, e.seq, emit)
+	}
+	for i := range e.ruleOf {
+		e.ruleOf[i].hits = e.ruleOf[i].hits[:0]
 	}
 }
 
-// Advance moves the clock to t (never backwards) and resolves incidents
-// quiet for longer than their rule's cooldown.
+// holdHit keeps a copy of the record until the rules it yields to have had
+// their chance at it.
+func (e *Engine) holdHit(rt *ruleRT, ev *parse.Event, hits []*match.Hit, at time.Time, emit Emit) {
+	h := heldHit{ev: *ev, at: at, seq: e.seq, release: at.Add(rt.hold)}
+	h.ev.Fields = slices.Clone(ev.Fields)
+	for _, x := range hits {
+		h.hits = append(h.hits, *x)
+	}
+	if len(rt.held) >= e.opts.MaxHeld {
+		e.release(rt, rt.held[0], emit)
+		rt.held = rt.held[1:]
+	}
+	rt.held = append(rt.held, h)
+}
+
+// Advance moves the clock to t (never backwards): held hits whose time has
+// come are released, incidents quiet for longer than their cooldown are
+// resolved, absences past their deadline fire.
 func (e *Engine) Advance(t time.Time, emit Emit) {
 	if t.After(e.now) {
 		e.now = t
+	}
+	for _, rt := range e.order {
+		n := 0
+		for n < len(rt.held) && !rt.held[n].release.After(e.now) {
+			e.release(rt, rt.held[n], emit)
+			n++
+		}
+		if n > 0 {
+			rt.held = append(rt.held[:0], rt.held[n:]...)
+		}
 	}
 	if e.now.Sub(e.swept) < time.Second {
 		return
@@ -141,24 +259,49 @@ func (e *Engine) Advance(t time.Time, emit Emit) {
 	e.swept = e.now
 	for _, key := range e.sortedKeys() {
 		st := e.live[key]
+		if st.inc == nil && st.waiting != nil && e.now.Sub(st.waiting.at) > st.r.rule.Within {
+			// Nothing followed in time: the absence is the incident.
+			w := *st.waiting
+			st.waiting = nil
+			e.raise(st, []pendingHit{w}, w.at, emit)
+			continue
+		}
 		switch {
-		case st.inc != nil && e.now.Sub(st.inc.LastSeen) > st.rule.Cooldown:
+		case st.inc != nil && e.now.Sub(st.inc.LastSeen) > st.r.rule.Cooldown:
 			st.inc.Status = incident.StatusResolved
 			emit(e.snapshot(st))
 			delete(e.live, key)
 		case st.inc == nil:
 			st.expire(e.now)
-			if len(st.pending) == 0 {
+			if st.idle() {
 				delete(e.live, key)
 			}
 		case st.dirty && e.now.Sub(st.emitted) >= e.opts.UpdateEvery:
 			e.emitUpdate(st, emit)
 		}
+		if st.counted != nil && len(st.counted) > 4096 {
+			for seq, at := range st.counted {
+				if e.now.Sub(at) > time.Hour {
+					delete(st.counted, seq)
+				}
+			}
+		}
+	}
+}
+
+// Flush releases every held hit without moving the clock: the end of a
+// scan's input, where nothing more can claim them.
+func (e *Engine) Flush(emit Emit) {
+	for _, rt := range e.order {
+		for _, h := range rt.held {
+			e.release(rt, h, emit)
+		}
+		rt.held = rt.held[:0]
 	}
 }
 
 // Open returns snapshots of the incidents still open, in the order they
-// were first seen. A scan calls it at the end of its input.
+// were first seen. A scan calls it at the end of its input, after Flush.
 func (e *Engine) Open() []*incident.Incident {
 	var out []*incident.Incident
 	for _, key := range e.sortedKeys() {
@@ -184,35 +327,327 @@ func (e *Engine) sortedKeys() []string {
 	return e.keys
 }
 
-func (e *Engine) feed(r *catalog.Rule, ev *parse.Event, h *match.Hit, at time.Time, emit Emit) {
-	key := r.ID + "\x00" + groupKey(r, ev, h)
+// release gives a held record to the first open incident of a rule it
+// yields to that takes it, or else to its own rule.
+func (e *Engine) release(rt *ruleRT, h heldHit, emit Emit) {
+	hits := make([]*match.Hit, len(h.hits))
+	for i := range h.hits {
+		hits[i] = &h.hits[i]
+	}
+	for _, y := range rt.rule.YieldTo {
+		if st := e.claimant(y, &h.ev, hits, h.at); st != nil {
+			e.absorb(st, rt, &h.ev, hits, h.at, h.seq, emit)
+			return
+		}
+	}
+	e.apply(rt, &h.ev, hits, h.at, h.seq, emit)
+}
+
+// claimant finds the open incident of y.Rule that the record belongs to:
+// seen within y.Within of it, with the same values of y.Join.
+func (e *Engine) claimant(y catalog.Yield, ev *parse.Event, hits []*match.Hit, at time.Time) *state {
+	prefix := y.Rule + "\x00"
+	var best *state
+	for key, st := range e.live {
+		if st.inc == nil || !strings.HasPrefix(key, prefix) {
+			continue
+		}
+		if at.Before(st.inc.FirstSeen.Add(-y.Within)) || at.After(st.inc.LastSeen.Add(y.Within)) {
+			continue
+		}
+		ok := true
+		for _, j := range y.Join {
+			v := lookupAny(j, ev, hits)
+			if v == "" || !slices.Contains(st.values[j], v) {
+				ok = false
+				break
+			}
+		}
+		if ok && (best == nil || st.key < best.key) {
+			best = st
+		}
+	}
+	return best
+}
+
+// absorb adds a yielded record to another rule's incident: its evidence,
+// its values, and the insights of the rule that yielded it.
+func (e *Engine) absorb(st *state, from *ruleRT, ev *parse.Event, hits []*match.Hit, at time.Time, seq uint64, emit Emit) {
+	for _, h := range hits {
+		e.collect(st, ev, h)
+	}
+	for _, in := range from.rule.Insights {
+		if !slices.Contains(st.inc.Insights, in) {
+			st.inc.Insights = append(st.inc.Insights, in)
+		}
+	}
+	if !slices.Contains(st.inc.Related, from.rule.ID) {
+		st.inc.Related = append(st.inc.Related, from.rule.ID)
+	}
+	if e.count(st, seq, at) {
+		e.addEvidence(st.inc, e.evidence(ev, hits[0], at))
+		addSource(st.inc, ev.Source)
+	}
+	if at.After(st.inc.LastSeen) {
+		st.inc.LastSeen = at
+	}
+	st.dirty = true
+	if e.now.Sub(st.emitted) >= e.opts.UpdateEvery {
+		e.emitUpdate(st, emit)
+	}
+}
+
+// count records that the incident stands for record seq; false when it
+// already did.
+func (e *Engine) count(st *state, seq uint64, at time.Time) bool {
+	if st.counted == nil {
+		st.counted = map[uint64]time.Time{}
+	}
+	if _, dup := st.counted[seq]; dup {
+		return false
+	}
+	st.counted[seq] = at
+	st.inc.Count++
+	return true
+}
+
+func (e *Engine) stateFor(rt *ruleRT, ev *parse.Event, hits []*match.Hit) *state {
+	key := rt.rule.ID + "\x00" + groupKey(rt.rule, ev, hits)
 	st := e.live[key]
 	if st == nil {
-		st = &state{rule: r, key: key, values: map[string][]string{}}
+		st = &state{r: rt, key: key, values: map[string][]string{}}
 		e.live[key] = st
 	}
-	evd := e.evidence(ev, h, at)
-	e.collect(st, ev, h)
+	return st
+}
+
+// apply runs a rule's condition on one record's hits.
+func (e *Engine) apply(rt *ruleRT, ev *parse.Event, hits []*match.Hit, at time.Time, seq uint64, emit Emit) {
+	st := e.stateFor(rt, ev, hits)
+	evd := e.evidence(ev, hits[0], at)
+	for _, h := range hits {
+		e.collect(st, ev, h)
+	}
+	r := rt.rule
+	if r.Kind == catalog.KindRatio {
+		e.applyRatio(st, hits, at, seq, evd, emit)
+		return
+	}
+	if r.Kind == catalog.KindAbsence && e.isFollowUp(rt, hits) {
+		st.waiting = nil // what was awaited came
+		return
+	}
 	if st.inc != nil {
-		st.inc.Count++
+		// The problem goes on: the incident grows.
+		if e.count(st, seq, at) {
+			e.addEvidence(st.inc, evd)
+			addSource(st.inc, ev.Source)
+		}
 		st.inc.LastSeen = at
-		e.addEvidence(st.inc, evd)
-		addSource(st.inc, ev.Source)
 		st.dirty = true
 		if at.Sub(st.emitted) >= e.opts.UpdateEvery {
 			e.emitUpdate(st, emit)
 		}
 		return
 	}
+	p := pendingHit{at: at, seq: seq, ev: evd}
+	switch r.Kind {
+	case catalog.KindHits:
+		st.expire(at)
+		st.pending = append(st.pending, p)
+		if len(st.pending) > r.Count {
+			st.pending = st.pending[1:]
+		}
+		if len(st.pending) >= r.Count {
+			hits := st.pending
+			st.pending = nil
+			e.raise(st, hits, at, emit)
+		}
+	case catalog.KindSequence:
+		if st.steps == nil {
+			st.steps = make([][]pendingHit, len(r.Steps))
+		}
+		st.expire(at)
+		for _, h := range hits {
+			for _, i := range rt.stepOf[h.Signature.ID] {
+				if len(st.steps[i]) > 0 && st.steps[i][len(st.steps[i])-1].seq == seq {
+					continue
+				}
+				st.steps[i] = append(st.steps[i], p)
+				if len(st.steps[i]) > maxStepHits {
+					st.steps[i] = st.steps[i][1:]
+				}
+			}
+		}
+		if chain := st.sequenceChain(); chain != nil {
+			st.steps = nil
+			e.raise(st, chain, at, emit)
+		}
+	case catalog.KindAbsence:
+		if st.waiting == nil {
+			st.waiting = &p
+		}
+	}
+}
+
+func (e *Engine) isFollowUp(rt *ruleRT, hits []*match.Hit) bool {
+	for _, h := range hits {
+		if rt.isOf[h.Signature.ID] {
+			return true
+		}
+	}
+	return false
+}
+
+// sequenceChain returns the hits that satisfy the sequence, or nil: for an
+// ordered sequence, one hit per step each no earlier than the one before;
+// for an unordered one, one hit per step. All fall within `within` (expire
+// keeps only such hits).
+func (st *state) sequenceChain() []pendingHit {
+	r := st.r.rule
+	var chain []pendingHit
+	var after time.Time
+	for _, hits := range st.steps {
+		found := false
+		for _, h := range hits {
+			if r.Ordered && h.at.Before(after) {
+				continue
+			}
+			if slices.ContainsFunc(chain, func(c pendingHit) bool { return c.seq == h.seq }) {
+				continue // one record is one step
+			}
+			chain = append(chain, h)
+			after = h.at
+			found = true
+			break
+		}
+		if !found {
+			return nil
+		}
+	}
+	first, last := chain[0].at, chain[0].at
+	for _, c := range chain {
+		if c.at.Before(first) {
+			first = c.at
+		}
+		if c.at.After(last) {
+			last = c.at
+		}
+	}
+	if last.Sub(first) > r.Within {
+		return nil
+	}
+	return chain
+}
+
+// applyRatio counts one record in the window and raises or grows the
+// incident while the share holds.
+func (e *Engine) applyRatio(st *state, hits []*match.Hit, at time.Time, seq uint64, evd incident.Evidence, emit Emit) {
+	r := st.r.rule
+	isOf := false
+	for _, h := range hits {
+		if st.r.isOf[h.Signature.ID] {
+			isOf = true
+		}
+	}
+	slice := r.Window / ratioBuckets
+	start := at.Truncate(max(slice, time.Millisecond))
+	if n := len(st.buckets); n == 0 || st.buckets[n-1].start.Before(start) {
+		st.buckets = append(st.buckets, bucket{start: start})
+	}
 	st.expire(at)
-	st.pending = append(st.pending, pendingHit{at: at, ev: evd, sig: h.Signature.ID})
-	if len(st.pending) < r.Count {
+	b := &st.buckets[len(st.buckets)-1]
+	b.total++
+	if isOf {
+		b.of++
+		st.ratioEv = append(st.ratioEv, pendingHit{at: at, seq: seq, ev: evd})
+		if len(st.ratioEv) > e.opts.MaxEvidence {
+			st.ratioEv = st.ratioEv[1:]
+		}
+	}
+	total, of := 0, 0
+	for _, b := range st.buckets {
+		total += b.total
+		of += b.of
+	}
+	holds := total >= r.MinCount && float64(of) >= r.RatioAtLeast*float64(total)
+	share := fmt.Sprintf("%.1f%%", 100*float64(of)/float64(max(total, 1)))
+	if st.inc != nil {
+		if isOf && e.count(st, seq, at) {
+			e.addEvidence(st.inc, evd)
+			if holds {
+				st.inc.LastSeen = at
+			}
+			st.dirty = true
+		}
 		return
 	}
-	// The condition holds: open the incident from the pending hits.
-	first := st.pending[0].at
+	if !holds || !isOf {
+		return
+	}
+	st.values["share"] = []string{share}
+	st.values["requests"] = []string{strconv.Itoa(total)}
+	ev := st.ratioEv
+	st.ratioEv = nil
+	e.raise(st, ev, at, emit)
+	st.inc.Count = of // the incident stands for every such record in the window
+}
+
+// expire drops what fell out of the rule's window.
+func (st *state) expire(now time.Time) {
+	r := st.r.rule
+	if r.Window > 0 {
+		i := 0
+		for i < len(st.pending) && now.Sub(st.pending[i].at) > r.Window {
+			i++
+		}
+		st.pending = st.pending[i:]
+		j := 0
+		for j < len(st.buckets) && now.Sub(st.buckets[j].start) > r.Window {
+			j++
+		}
+		st.buckets = st.buckets[j:]
+		k := 0
+		for k < len(st.ratioEv) && now.Sub(st.ratioEv[k].at) > r.Window {
+			k++
+		}
+		st.ratioEv = st.ratioEv[k:]
+	}
+	if r.Kind == catalog.KindSequence {
+		for i, hits := range st.steps {
+			k := 0
+			for k < len(hits) && now.Sub(hits[k].at) > r.Within {
+				k++
+			}
+			st.steps[i] = hits[k:]
+		}
+	}
+}
+
+// idle reports whether a state without an incident holds nothing.
+func (st *state) idle() bool {
+	if len(st.pending) > 0 || st.waiting != nil || len(st.buckets) > 0 {
+		return false
+	}
+	for _, s := range st.steps {
+		if len(s) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// raise opens the incident of st from the hits that satisfied its rule.
+func (e *Engine) raise(st *state, hits []pendingHit, at time.Time, emit Emit) {
+	r := st.r.rule
+	first := at
+	for _, p := range hits {
+		if p.at.Before(first) {
+			first = p.at
+		}
+	}
 	inc := &incident.Incident{
-		ID:          incidentID(key, first),
+		ID:          incidentID(st.key, first),
 		Rule:        r.ID,
 		Title:       r.Title,
 		Severity:    r.Severity,
@@ -223,32 +658,21 @@ func (e *Engine) feed(r *catalog.Rule, ev *parse.Event, h *match.Hit, at time.Ti
 		Remediation: r.Remediation,
 		Diagnostics: r.Diagnostics,
 		Parameters:  r.Parameters,
-		Insights:    r.Insights,
+		Insights:    slices.Clone(r.Insights),
 		References:  r.References,
 	}
-	for _, p := range st.pending {
-		inc.Count++
-		e.addEvidence(inc, p.ev)
-		addSource(inc, p.ev.Source)
-	}
-	st.pending = nil
 	st.inc = inc
-	st.emitted = at
+	st.counted = nil
+	slices.SortStableFunc(hits, func(a, b pendingHit) int { return a.at.Compare(b.at) })
+	for _, p := range hits {
+		if e.count(st, p.seq, p.at) {
+			e.addEvidence(inc, p.ev)
+			addSource(inc, p.ev.Source)
+		}
+	}
+	st.emitted = e.now
+	st.dirty = false
 	emit(e.snapshot(st))
-}
-
-// expire drops pending hits that fell out of the rule's window.
-func (st *state) expire(now time.Time) {
-	if st.rule.Window <= 0 {
-		return
-	}
-	i := 0
-	for i < len(st.pending) && now.Sub(st.pending[i].at) > st.rule.Window {
-		i++
-	}
-	if i > 0 {
-		st.pending = append(st.pending[:0], st.pending[i:]...)
-	}
 }
 
 func (e *Engine) emitUpdate(st *state, emit Emit) {
@@ -271,6 +695,11 @@ func (e *Engine) evidence(ev *parse.Event, h *match.Hit, at time.Time) incident.
 }
 
 func (e *Engine) addEvidence(inc *incident.Incident, evd incident.Evidence) {
+	for _, x := range inc.Evidence {
+		if x.Source == evd.Source && x.Offset == evd.Offset && x.Line == evd.Line {
+			return
+		}
+	}
 	if len(inc.Evidence) < e.opts.MaxEvidence {
 		inc.Evidence = append(inc.Evidence, evd)
 		return
@@ -285,7 +714,8 @@ func addSource(inc *incident.Incident, src string) {
 	inc.Sources = append(inc.Sources, src)
 }
 
-// collect records the distinct values of the hit's captures.
+// collect records the distinct values of the hit's captures, and of the
+// names the rule groups, joins or templates on.
 func (e *Engine) collect(st *state, ev *parse.Event, h *match.Hit) {
 	add := func(k, v string) {
 		if v == "" {
@@ -300,11 +730,16 @@ func (e *Engine) collect(st *state, ev *parse.Event, h *match.Hit) {
 	for _, c := range h.Captures {
 		add(c.Name, c.Value)
 	}
-	for _, g := range st.rule.GroupBy {
-		add(g, lookup(g, ev, h))
+	r := st.r.rule
+	for _, names := range [][]string{r.GroupBy, r.Join, r.SummaryNames} {
+		for _, name := range names {
+			if _, ok := h.Get(name); !ok {
+				add(name, lookup(name, ev, h))
+			}
+		}
 	}
-	for _, name := range st.rule.SummaryNames {
-		if _, ok := h.Get(name); !ok {
+	for _, y := range r.YieldTo {
+		for _, name := range y.Join {
 			add(name, lookup(name, ev, h))
 		}
 	}
@@ -314,11 +749,14 @@ func (e *Engine) snapshot(st *state) *incident.Incident {
 	inc := *st.inc
 	inc.Sources = slices.Clone(inc.Sources)
 	inc.Evidence = slices.Clone(inc.Evidence)
+	inc.Insights = slices.Clone(inc.Insights)
+	inc.Related = slices.Clone(inc.Related)
+	slices.SortStableFunc(inc.Evidence, func(a, b incident.Evidence) int { return a.Time.Compare(b.Time) })
 	inc.Fields = make(map[string]string, len(st.values))
 	for k, vals := range st.values {
 		inc.Fields[k] = strings.Join(vals, ",")
 	}
-	inc.Summary = render(st.rule.Summary, st.rule.Title, &inc)
+	inc.Summary = render(st.r.rule.Summary, st.r.rule.Title, &inc)
 	return &inc
 }
 
@@ -371,16 +809,31 @@ func lookup(name string, ev *parse.Event, h *match.Hit) string {
 	return ""
 }
 
-func groupKey(r *catalog.Rule, ev *parse.Event, h *match.Hit) string {
-	if len(r.GroupBy) == 0 {
+// lookupAny is lookup over all of a record's hits for one rule.
+func lookupAny(name string, ev *parse.Event, hits []*match.Hit) string {
+	for _, h := range hits {
+		if v, ok := h.Get(name); ok {
+			return v
+		}
+	}
+	if len(hits) == 0 {
+		return ""
+	}
+	return lookup(name, ev, hits[0])
+}
+
+// groupKey is the values of the names that split a rule's incidents: its
+// group_by, then its join.
+func groupKey(r *catalog.Rule, ev *parse.Event, hits []*match.Hit) string {
+	if len(r.GroupBy) == 0 && len(r.Join) == 0 {
 		return ""
 	}
 	var b strings.Builder
-	for i, g := range r.GroupBy {
-		if i > 0 {
+	for _, names := range [][]string{r.GroupBy, r.Join} {
+		for _, g := range names {
+			b.WriteString(lookupAny(g, ev, hits))
 			b.WriteByte('\x00')
 		}
-		b.WriteString(lookup(g, ev, h))
 	}
 	return b.String()
 }

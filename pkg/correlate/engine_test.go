@@ -50,6 +50,7 @@ func run(t *testing.T, rules []*catalog.Rule, feeds []feed, end float64) []*inci
 		e.Observe(&ev, []match.Hit{h}, emit)
 	}
 	e.Advance(t0.Add(time.Duration(end*float64(time.Second))), emit)
+	e.Flush(emit)
 	for _, inc := range e.Open() {
 		emit(inc)
 	}
@@ -165,12 +166,12 @@ func TestFloodIsOneIncident(t *testing.T) {
 	emit := func(*incident.Incident) { emitted++ }
 	sig := &match.Signature{ID: "sig.a"}
 	for i := range 10000 {
-		ev := parse.Event{Time: t0.Add(time.Duration(i) * 100 * time.Millisecond), Raw: "WORKER TIMEOUT", Source: "g.log"}
+		ev := parse.Event{Time: t0.Add(time.Duration(i) * 100 * time.Millisecond), Raw: "WORKER TIMEOUT", Source: "g.log", Offset: int64(i) * 20}
 		e.Observe(&ev, []match.Hit{{Signature: sig}}, emit)
 	}
 	open := e.Open()
 	if len(open) != 1 || open[0].Count != 10000 || len(open[0].Evidence) != 10 || open[0].EvidenceDropped != 9990 {
-		t.Fatalf("got %d incidents; first: %+v", len(open), open)
+		t.Fatalf("got %d incidents; first: %+v", len(open), *open[0])
 	}
 	// 1000 s of events with updates at most once a minute: 1 open + <= 17 updates.
 	if emitted > 18 {

@@ -111,5 +111,8 @@ type Incident struct {
 	Diagnostics     []Command   `json:"diagnostics,omitempty"`
 	Parameters      []Parameter `json:"parameters,omitempty"`
 	Insights        []string    `json:"insights,omitempty"`
-	References      []string    `json:"references,omitempty"`
+	// Related are the other rules whose records this incident took in
+	// (their insights are in Insights): one problem, one incident.
+	Related    []string `json:"related,omitempty"`
+	References []string `json:"references,omitempty"`
 }

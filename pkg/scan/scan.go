@@ -148,6 +148,7 @@ func Run(ctx context.Context, cfg Config, paths []string) (*Result, error) {
 		}
 	}
 	eng.Advance(last, emit)
+	eng.Flush(emit)
 	for _, inc := range eng.Open() {
 		emit(inc)
 	}
