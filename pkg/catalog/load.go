@@ -348,11 +348,15 @@ func (c *Catalog) validateSignatures(errs *ErrorList) {
 				errs.Add(s.Pos, id, "unknown format %q (want one of %s)", f, formatList())
 			}
 		}
-		if strings.TrimSpace(s.Pattern) == "" && s.AtLeast == nil {
-			errs.Add(s.Pos, id, "empty pattern (and no at_least)")
+		numeric := s.AtLeast != nil || s.AtMost != nil
+		if strings.TrimSpace(s.Pattern) == "" && !numeric {
+			errs.Add(s.Pos, id, "empty pattern (and no at_least or at_most)")
 		}
-		if s.AtLeast != nil && (s.Field == "" || s.Field == "message") {
-			errs.Add(s.Pos, id, "at_least needs a numeric field (field: request_time, ...), not the message")
+		if numeric && (s.Field == "" || s.Field == "message") {
+			errs.Add(s.Pos, id, "at_least and at_most need a numeric field (field: request_time, ...), not the message")
+		}
+		if s.AtLeast != nil && s.AtMost != nil && *s.AtMost < *s.AtLeast {
+			errs.Add(s.Pos, id, "at_most %v is below at_least %v", *s.AtMost, *s.AtLeast)
 		}
 		if strings.TrimSpace(s.Description) == "" {
 			errs.Add(s.Pos, id, "empty description: say what the line means")
@@ -572,14 +576,32 @@ func (c *Catalog) checkRuleReferences(errs *ErrorList) {
 	for _, r := range c.Rules {
 		byID[r.ID] = r
 	}
+	// A hit handed from rule to rule must not come back.
+	var cycle func(id string, path []string) []string
+	cycle = func(id string, path []string) []string {
+		if containsStr(path, id) {
+			return append(path, id)
+		}
+		r := byID[id]
+		if r == nil {
+			return nil
+		}
+		for _, y := range r.YieldTo {
+			if c := cycle(y.Rule, append(path, id)); c != nil {
+				return c
+			}
+		}
+		return nil
+	}
 	for _, r := range c.Rules {
+		if c := cycle(r.ID, nil); c != nil && c[0] == r.ID {
+			errs.Add(r.Pos, r.ID, "yield_to makes a cycle: %s", strings.Join(c, " -> "))
+		}
 		for _, y := range r.YieldTo {
 			target, ok := byID[y.Rule]
 			switch {
 			case !ok:
 				errs.Add(r.Pos, r.ID, "yield_to: unknown rule %q", y.Rule)
-			case len(target.YieldTo) > 0:
-				errs.Add(r.Pos, r.ID, "yield_to: %s yields to other rules itself; a hit is handed on once only", y.Rule)
 			case !target.Detectable:
 				errs.Add(r.Pos, r.ID, "yield_to: %s is not detectable", y.Rule)
 			}

@@ -28,6 +28,9 @@ type SignatureSpec struct {
 	// seconds, a status code...). The value is captured under the field's
 	// name. Pattern may then be empty.
 	AtLeast *float64 `yaml:"at_least"`
+	// AtMost bounds the number from above, like AtLeast from below; with
+	// both, the value must lie between them (an "exactly 60 s" hang).
+	AtMost *float64 `yaml:"at_most"`
 	// Where holds further field → pattern conditions that must all match.
 	// An absent field is tested as the empty string, so '^(0)?$' on
 	// facility accepts kernel records and records that carry no facility.

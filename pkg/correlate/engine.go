@@ -159,10 +159,7 @@ func New(cat *catalog.Catalog, opts Options) *Engine {
 		if !r.Detectable {
 			continue
 		}
-		rt := &ruleRT{rule: r, stepOf: map[string][]int{}, isOf: map[string]bool{}}
-		for _, y := range r.YieldTo {
-			rt.hold = max(rt.hold, y.Within)
-		}
+		rt := &ruleRT{rule: r, stepOf: map[string][]int{}, isOf: map[string]bool{}, hold: holdFor(cat, r, 0)}
 		for i, step := range r.Steps {
 			for _, s := range step {
 				rt.stepOf[s] = append(rt.stepOf[s], i)
@@ -181,6 +178,27 @@ func New(cat *catalog.Catalog, opts Options) *Engine {
 		}
 	}
 	return e
+}
+
+// holdFor is how long a rule's hits wait before they are its own: long
+// enough for every rule they may go to to have decided, including rules
+// that themselves wait for others. The catalog forbids cycles; depth bounds
+// a broken one anyway.
+func holdFor(cat *catalog.Catalog, r *catalog.Rule, depth int) time.Duration {
+	var hold time.Duration
+	if depth > len(cat.Rules) {
+		return 0
+	}
+	for _, y := range r.YieldTo {
+		h := y.Within
+		for _, t := range cat.Rules {
+			if t.ID == y.Rule {
+				h += holdFor(cat, t, depth+1)
+			}
+		}
+		hold = max(hold, h)
+	}
+	return hold
 }
 
 // Now is the engine's event-time clock.
@@ -373,8 +391,16 @@ func (e *Engine) claimant(y catalog.Yield, ev *parse.Event, hits []*match.Hit, a
 // absorb adds a yielded record to another rule's incident: its evidence,
 // its values, and the insights of the rule that yielded it.
 func (e *Engine) absorb(st *state, from *ruleRT, ev *parse.Event, hits []*match.Hit, at time.Time, seq uint64, emit Emit) {
+	// Only what the record's own patterns captured: its event fields (an
+	// nginx worker's pid) mean something else than the incident's, and the
+	// names that identify the incident already hold its values.
+	r := st.r.rule
 	for _, h := range hits {
-		e.collect(st, ev, h)
+		for _, c := range h.Captures {
+			if !slices.Contains(r.Join, c.Name) && !slices.Contains(r.GroupBy, c.Name) {
+				e.addValue(st, c.Name, c.Value)
+			}
+		}
 	}
 	for _, in := range from.rule.Insights {
 		if !slices.Contains(st.inc.Insights, in) {
@@ -717,16 +743,7 @@ func addSource(inc *incident.Incident, src string) {
 // collect records the distinct values of the hit's captures, and of the
 // names the rule groups, joins or templates on.
 func (e *Engine) collect(st *state, ev *parse.Event, h *match.Hit) {
-	add := func(k, v string) {
-		if v == "" {
-			return
-		}
-		vals := st.values[k]
-		if slices.Contains(vals, v) || len(vals) >= e.opts.MaxValues {
-			return
-		}
-		st.values[k] = append(vals, strings.Clone(v))
-	}
+	add := func(k, v string) { e.addValue(st, k, v) }
 	for _, c := range h.Captures {
 		add(c.Name, c.Value)
 	}
@@ -743,6 +760,18 @@ func (e *Engine) collect(st *state, ev *parse.Event, h *match.Hit) {
 			add(name, lookup(name, ev, h))
 		}
 	}
+}
+
+// addValue records one distinct value of a field, up to MaxValues.
+func (e *Engine) addValue(st *state, k, v string) {
+	if v == "" {
+		return
+	}
+	vals := st.values[k]
+	if slices.Contains(vals, v) || len(vals) >= e.opts.MaxValues {
+		return
+	}
+	st.values[k] = append(vals, strings.Clone(v))
 }
 
 func (e *Engine) snapshot(st *state) *incident.Incident {

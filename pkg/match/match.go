@@ -166,16 +166,17 @@ func (s *Set) Subset(keep func(id string) bool) *Set {
 }
 
 func compileSignature(spec *catalog.SignatureSpec) (*Signature, error) {
-	sig := &Signature{ID: spec.ID, Field: spec.Field, Spec: spec, atLeast: spec.AtLeast}
+	sig := &Signature{ID: spec.ID, Field: spec.Field, Spec: spec, atLeast: spec.AtLeast, atMost: spec.AtMost}
 	if sig.Field == "" {
 		sig.Field = "message"
 	}
-	if sig.atLeast != nil {
+	numeric := sig.atLeast != nil || sig.atMost != nil
+	if numeric {
 		sig.Names = []string{sig.Field}
 	}
 	re, errRE2 := regexp.Compile(spec.Pattern)
 	switch {
-	case spec.Pattern == "" && sig.atLeast != nil:
+	case spec.Pattern == "" && numeric:
 		sig.engine = "number"
 	case errRE2 == nil:
 		sig.re, sig.engine = re, "re2"
@@ -198,7 +199,7 @@ func compileSignature(spec *catalog.SignatureSpec) (*Signature, error) {
 		}
 	}
 	req := spec.Require
-	if len(req) == 0 && sig.re != nil && sig.atLeast == nil {
+	if len(req) == 0 && sig.re != nil && !numeric {
 		req = requiredLiterals(spec.Pattern)
 	}
 	for _, l := range req {
@@ -287,9 +288,9 @@ func (m *Matcher) Match(ev *parse.Event, dst []Hit) []Hit {
 // match runs the signature's pattern and conditions on text.
 func (sig *Signature) match(ev *parse.Event, text string, dst []Hit) []Hit {
 	var caps []Capture
-	if sig.atLeast != nil {
+	if sig.atLeast != nil || sig.atMost != nil {
 		v, ok := parseNumber(text)
-		if !ok || v < *sig.atLeast {
+		if !ok || sig.atLeast != nil && v < *sig.atLeast || sig.atMost != nil && v > *sig.atMost {
 			return dst
 		}
 		caps = append(caps, Capture{Name: sig.Field, Value: text})
