@@ -57,7 +57,8 @@ type Signature struct {
 	// Names are the pattern's named captures.
 	Names []string
 
-	atLeast *float64        // numeric threshold on the field, or nil
+	atLeast *float64 // numeric bounds on the field, or nil
+	atMost  *float64
 	re      *regexp.Regexp  // RE2, or nil
 	re2     *regexp2.Regexp // regexp2 fallback, or nil
 	where   []condition
