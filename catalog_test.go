@@ -125,3 +125,56 @@ func TestKnowledgeInsightsCovered(t *testing.T) {
 		}
 	}
 }
+
+// TestKnowledgeParametersCovered: every configuration parameter of the page
+// is recommended by some rule, by name.
+func TestKnowledgeParametersCovered(t *testing.T) {
+	cat, _ := loadDefault(t)
+	entries := section(t, "Configuration Parameters")
+	var names []string
+	for _, e := range entries {
+		// "timeoutrecommended: 60" or a bare "backlog"/"max-requests"; the
+		// line after a parameter is its explanation, in lower case prose.
+		name, _, _ := strings.Cut(e, "recommended:")
+		if strings.Contains(name, " ") && !strings.HasPrefix(name, "-") {
+			continue // an explanation line
+		}
+		names = append(names, name)
+	}
+	if len(names) != 20 {
+		t.Fatalf("read %d parameters from %s, want 20: %q", len(names), knowledgePage, names)
+	}
+	for _, n := range names {
+		found := false
+		for _, r := range cat.Rules {
+			for _, p := range r.Parameters {
+				found = found || p.Name == n
+			}
+		}
+		if !found {
+			t.Errorf("parameter %q is recommended by no rule", n)
+		}
+	}
+}
+
+// TestKnowledgeCommandsCovered: every command of the page is a rule's
+// diagnostic (the page cuts some short, so a rule may complete one).
+func TestKnowledgeCommandsCovered(t *testing.T) {
+	cat, _ := loadDefault(t)
+	entries := section(t, "CLI Commands")
+	if len(entries) != 20 {
+		t.Fatalf("read %d commands from %s, want 20", len(entries), knowledgePage)
+	}
+	for _, e := range entries {
+		cmd := strings.TrimSuffix(strings.TrimSuffix(e, "diagnostic"), "remediation")
+		found := false
+		for _, r := range cat.Rules {
+			for _, d := range r.Diagnostics {
+				found = found || strings.HasPrefix(d.Command, cmd)
+			}
+		}
+		if !found {
+			t.Errorf("command %q is in no rule's diagnostics", cmd)
+		}
+	}
+}

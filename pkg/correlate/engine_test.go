@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -187,5 +188,135 @@ func TestSameIDForSameInput(t *testing.T) {
 	c := run(t, []*catalog.Rule{r}, []feed{{1, "sig.a", nil}}, 1)
 	if a[0].ID != b[0].ID || a[0].ID == c[0].ID {
 		t.Errorf("ids: %s %s %s; want the first two equal and the third different", a[0].ID, b[0].ID, c[0].ID)
+	}
+}
+
+// multi runs several rules over a script and returns the final incidents by
+// rule id.
+func multi(t *testing.T, rules []*catalog.Rule, feeds []feed, end float64) map[string][]*incident.Incident {
+	t.Helper()
+	out := map[string][]*incident.Incident{}
+	for _, inc := range run(t, rules, feeds, end) {
+		out[inc.Rule] = append(out[inc.Rule], inc)
+	}
+	return out
+}
+
+func seqRule(ordered bool) *catalog.Rule {
+	return &catalog.Rule{ID: "r.seq", Title: "seq", Severity: incident.SeverityCritical, Detectable: true, Kind: catalog.KindSequence,
+		Steps: [][]string{{"kernel.kill"}, {"gunicorn.sigkill"}}, Signatures: []string{"kernel.kill", "gunicorn.sigkill"},
+		Ordered: ordered, Within: 30 * time.Second, Join: []string{"pid"}, Count: 1, Cooldown: time.Minute}
+}
+
+func TestSequence(t *testing.T) {
+	pid := func(p string) map[string]string { return map[string]string{"pid": p} }
+	tests := []struct {
+		name    string
+		ordered bool
+		feeds   []feed
+		count   int // incidents of r.seq
+		pids    string
+	}{
+		{"both steps, same pid", false, []feed{{0, "gunicorn.sigkill", pid("7")}, {1, "kernel.kill", pid("7")}}, 1, "7"},
+		{"other pid does not join", false, []feed{{0, "gunicorn.sigkill", pid("7")}, {1, "kernel.kill", pid("8")}}, 0, ""},
+		{"too far apart", false, []feed{{0, "kernel.kill", pid("7")}, {31, "gunicorn.sigkill", pid("7")}}, 0, ""},
+		{"ordered: wrong order", true, []feed{{0, "gunicorn.sigkill", pid("7")}, {1, "kernel.kill", pid("7")}}, 0, ""},
+		{"ordered: right order", true, []feed{{0, "kernel.kill", pid("7")}, {1, "gunicorn.sigkill", pid("7")}}, 1, "7"},
+		{"two pids, two incidents", false, []feed{{0, "kernel.kill", pid("7")}, {0, "kernel.kill", pid("8")},
+			{1, "gunicorn.sigkill", pid("8")}, {2, "gunicorn.sigkill", pid("7")}}, 2, "8"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := multi(t, []*catalog.Rule{seqRule(tt.ordered)}, tt.feeds, 5)["r.seq"]
+			if len(got) != tt.count {
+				t.Fatalf("%d incidents, want %d: %+v", len(got), tt.count, got)
+			}
+			if tt.count > 0 && (got[0].Count != 2 || got[0].Fields["pid"] != tt.pids) {
+				t.Errorf("count %d pid %q, want 2 and %q", got[0].Count, got[0].Fields["pid"], tt.pids)
+			}
+		})
+	}
+}
+
+func TestAbsence(t *testing.T) {
+	r := &catalog.Rule{ID: "r.down", Title: "down", Severity: incident.SeverityCritical, Detectable: true, Kind: catalog.KindAbsence,
+		Signatures: []string{"g.shutdown", "g.start"}, Absent: []string{"g.start"}, Within: time.Minute, Count: 1, Cooldown: time.Hour}
+	tests := []struct {
+		name  string
+		feeds []feed
+		end   float64
+		want  int
+	}{
+		{"shutdown, nothing after", []feed{{0, "g.shutdown", nil}, {120, "other", nil}}, 120, 1},
+		{"shutdown then start", []feed{{0, "g.shutdown", nil}, {5, "g.start", nil}, {120, "other", nil}}, 120, 0},
+		{"start too late", []feed{{0, "g.shutdown", nil}, {90, "g.start", nil}}, 120, 1},
+		{"log ends before the deadline", []feed{{0, "g.shutdown", nil}}, 30, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := multi(t, []*catalog.Rule{r}, tt.feeds, tt.end)["r.down"]
+			if len(got) != tt.want {
+				t.Fatalf("%d incidents, want %d", len(got), tt.want)
+			}
+			if tt.want == 1 && !got[0].FirstSeen.Equal(t0) {
+				t.Errorf("first seen %v, want the shutdown's time", got[0].FirstSeen)
+			}
+		})
+	}
+}
+
+func TestRatio(t *testing.T) {
+	r := &catalog.Rule{ID: "r.share", Title: "share", Severity: incident.SeverityWarning, Detectable: true, Kind: catalog.KindRatio,
+		Signatures: []string{"any", "slow"}, RatioOf: []string{"slow"}, RatioAtLeast: 0.2, MinCount: 10, Window: time.Minute,
+		Count: 1, Cooldown: time.Minute, SummaryNames: []string{"share"}, Summary: "{share} slow"}
+	script := func(total, slow int) []feed {
+		var f []feed
+		for i := range total {
+			sig := "any"
+			if i%(total/max(slow, 1)) == 0 && slow > 0 {
+				sig = "slow"
+				slow--
+			}
+			f = append(f, feed{float64(i) * 0.5, sig, nil})
+		}
+		return f
+	}
+	if got := multi(t, []*catalog.Rule{r}, script(20, 2), 10)["r.share"]; len(got) != 0 {
+		t.Errorf("10%% slow raised %d incidents", len(got))
+	}
+	if got := multi(t, []*catalog.Rule{r}, script(5, 5), 3)["r.share"]; len(got) != 0 {
+		t.Errorf("below min_count raised %d incidents", len(got))
+	}
+	got := multi(t, []*catalog.Rule{r}, script(20, 10), 10)["r.share"]
+	if len(got) != 1 || got[0].Summary == "? slow" {
+		t.Fatalf("50%% slow: %d incidents %+v", len(got), got)
+	}
+}
+
+// TestYield: a hit goes into the open incident of the rule it yields to,
+// with its insights; without such an incident it raises its own.
+func TestYield(t *testing.T) {
+	target := seqRule(false)
+	target.Insights = []string{"OOM"}
+	child := &catalog.Rule{ID: "r.kernel", Title: "kernel", Severity: incident.SeverityCritical, Detectable: true,
+		Signatures: []string{"kernel.kill"}, Count: 1, Cooldown: time.Minute, Insights: []string{"kernel insight"},
+		YieldTo: []catalog.Yield{{Rule: "r.seq", Within: 30 * time.Second, Join: []string{"pid"}}}}
+	pid := func(p string) map[string]string { return map[string]string{"pid": p} }
+
+	got := multi(t, []*catalog.Rule{target, child}, []feed{{0, "kernel.kill", pid("7")}, {2, "gunicorn.sigkill", pid("7")}}, 60)
+	if len(got["r.kernel"]) != 0 || len(got["r.seq"]) != 1 {
+		t.Fatalf("joined: got %v incidents, want only r.seq", got)
+	}
+	inc := got["r.seq"][0]
+	if inc.Count != 2 || !slices.Contains(inc.Insights, "kernel insight") || !slices.Contains(inc.Related, "r.kernel") {
+		t.Errorf("r.seq: count %d insights %v related %v", inc.Count, inc.Insights, inc.Related)
+	}
+
+	got = multi(t, []*catalog.Rule{target, child}, []feed{{0, "kernel.kill", pid("7")}, {2, "gunicorn.sigkill", pid("9")}}, 60)
+	if len(got["r.kernel"]) != 1 || len(got["r.seq"]) != 0 {
+		t.Fatalf("not joined: got %v, want only r.kernel", got)
+	}
+	if !got["r.kernel"][0].FirstSeen.Equal(t0) {
+		t.Errorf("a held hit keeps its own time: %v", got["r.kernel"][0].FirstSeen)
 	}
 }
