@@ -170,15 +170,16 @@ func explainRule(w io.Writer, cat *catalog.Catalog, r *catalog.Rule) {
 	if !r.Detectable {
 		fmt.Fprintf(w, "\nNot detectable from logs: %s\n", r.Reason)
 	} else {
-		fmt.Fprintf(w, "\nRaised by:")
-		if r.Count > 1 {
-			fmt.Fprintf(w, " %d hits within %s of", r.Count, r.Window)
-		} else {
-			fmt.Fprintf(w, " a hit of")
-		}
-		fmt.Fprintf(w, " %s\n", strings.Join(r.Signatures, " or "))
+		fmt.Fprintf(w, "\nRaised by: %s\n", describeWhen(r))
 		if len(r.GroupBy) > 0 {
 			fmt.Fprintf(w, "One incident per: %s\n", strings.Join(r.GroupBy, ", "))
+		}
+		for _, y := range r.YieldTo {
+			join := ""
+			if len(y.Join) > 0 {
+				join = " with the same " + strings.Join(y.Join, ", ")
+			}
+			fmt.Fprintf(w, "Goes into an open %s incident within %s%s.\n", y.Rule, y.Within, join)
 		}
 		fmt.Fprintf(w, "Resolved after %s without a new hit.\n", r.Cooldown)
 	}
@@ -212,6 +213,41 @@ func explainRule(w io.Writer, cat *catalog.Catalog, r *catalog.Rule) {
 		}
 	}
 	section("Signatures", sigs)
+}
+
+// describeWhen says in words when a rule fires.
+func describeWhen(r *catalog.Rule) string {
+	any := func(ids []string) string { return strings.Join(ids, " or ") }
+	join := ""
+	if len(r.Join) > 0 {
+		join = ", with the same " + strings.Join(r.Join, ", ")
+	}
+	switch r.Kind {
+	case catalog.KindSequence:
+		var steps []string
+		for _, s := range r.Steps {
+			steps = append(steps, any(s))
+		}
+		order := "in this order"
+		if !r.Ordered {
+			order = "in any order"
+		}
+		return fmt.Sprintf("%s, %s, within %s%s", strings.Join(steps, " then "), order, r.Within, join)
+	case catalog.KindAbsence:
+		return fmt.Sprintf("%s not followed by %s within %s%s", any(r.Signatures[:len(r.Signatures)-len(r.Absent)]), any(r.Absent), r.Within, join)
+	case catalog.KindRatio:
+		var total []string
+		for _, s := range r.Signatures {
+			if !slices.Contains(r.RatioOf, s) {
+				total = append(total, s)
+			}
+		}
+		return fmt.Sprintf("%.0f%% or more of %s within %s (at least %d) are %s", 100*r.RatioAtLeast, any(total), r.Window, r.MinCount, any(r.RatioOf))
+	}
+	if r.Count > 1 {
+		return fmt.Sprintf("%d hits within %s of %s", r.Count, r.Window, any(r.Signatures))
+	}
+	return "a hit of " + any(r.Signatures)
 }
 
 func withWhy(s, why string) string {
