@@ -1,0 +1,145 @@
+// Package checkpoint keeps where each source stopped: per source, the
+// identity of the file (device, inode, fingerprint of its first bytes) and
+// the offset after the last line whose incidents every output accepted, or
+// a kernel log sequence number, or a journal cursor.
+//
+// The store is one JSON file, replaced atomically: written to a temporary
+// file in the same directory, fsync'ed, renamed over the old one, and the
+// directory fsync'ed, so a crash at any moment leaves either the old
+// positions or the new ones, never a torn file.
+package checkpoint
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+)
+
+// Position is where one source stopped. Which members are set depends on
+// the kind of source.
+type Position struct {
+	// Files.
+	Dev         uint64 `json:"dev,omitempty"`
+	Ino         uint64 `json:"ino,omitempty"`
+	Fingerprint string `json:"fingerprint,omitempty"`
+	Offset      int64  `json:"offset,omitempty"`
+	// The kernel ring buffer (/dev/kmsg): the next sequence number to read,
+	// and the boot it belongs to (sequence numbers restart at each boot).
+	Seq    uint64 `json:"seq,omitempty"`
+	BootID string `json:"boot_id,omitempty"`
+	// journald: the cursor of the last entry read.
+	Cursor string `json:"cursor,omitempty"`
+}
+
+// version is the file format; a newer file is refused rather than misread.
+const version = 1
+
+type file struct {
+	Version int                 `json:"version"`
+	Sources map[string]Position `json:"sources"`
+}
+
+// Store is the positions of every source, held in memory and saved to one
+// file. It is safe for concurrent use.
+type Store struct {
+	path string
+	mu   sync.Mutex
+	pos  map[string]Position
+}
+
+// Open reads the store at path; a missing file is an empty store. A file
+// that cannot be parsed is an error naming it (the daemon then refuses to
+// start rather than read everything again or skip what it never read).
+func Open(path string) (*Store, error) {
+	s := &Store{path: path, pos: map[string]Position{}}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return s, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading positions %s: %w", path, err)
+	}
+	var f file
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("reading positions %s: %w (move it away to start from the end of each log)", path, err)
+	}
+	if f.Version > version {
+		return nil, fmt.Errorf("reading positions %s: format version %d is newer than this sigtail's %d", path, f.Version, version)
+	}
+	for k, v := range f.Sources {
+		s.pos[k] = v
+	}
+	return s, nil
+}
+
+// Get returns the saved position of a source.
+func (s *Store) Get(source string) (Position, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.pos[source]
+	return p, ok
+}
+
+// Set records a source's position in memory; Save writes it.
+func (s *Store) Set(source string, p Position) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pos[source] = p
+}
+
+// Save writes every position atomically.
+func (s *Store) Save() error {
+	s.mu.Lock()
+	f := file{Version: version, Sources: make(map[string]Position, len(s.pos))}
+	keys := make([]string, 0, len(s.pos))
+	for k, v := range s.pos {
+		f.Sources[k] = v
+		keys = append(keys, k)
+	}
+	s.mu.Unlock()
+	sort.Strings(keys)
+	b, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding positions: %w", err)
+	}
+	return WriteAtomic(s.path, append(b, '\n'))
+}
+
+// WriteAtomic replaces path with data so that a crash leaves the old file
+// or the new one: temp file, fsync, rename, fsync of the directory.
+func WriteAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("saving %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename there is nothing to remove
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("saving %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("saving %s: fsync: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("saving %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("saving %s: %w", path, err)
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("saving %s: opening its directory: %w", path, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("saving %s: fsync of its directory: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,60 @@
+package checkpoint
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRoundTrip(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "positions.json")
+	s, err := Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.Get("x"); ok {
+		t.Fatal("empty store has a position")
+	}
+	s.Set("/var/log/gunicorn/error.log", Position{Dev: 2049, Ino: 77, Fingerprint: "256:ab", Offset: 1234})
+	s.Set("kmsg", Position{Seq: 99, BootID: "b1"})
+	s.Set("journal:gunicorn.service", Position{Cursor: "s=1;i=2"})
+	if err := s.Save(); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]Position{
+		"/var/log/gunicorn/error.log": {Dev: 2049, Ino: 77, Fingerprint: "256:ab", Offset: 1234},
+		"kmsg":                        {Seq: 99, BootID: "b1"},
+		"journal:gunicorn.service":    {Cursor: "s=1;i=2"},
+	} {
+		if got, ok := s2.Get(k); !ok || got != want {
+			t.Errorf("%s: got %+v, want %+v", k, got, want)
+		}
+	}
+	// No temporary file is left behind.
+	entries, _ := os.ReadDir(filepath.Dir(p))
+	if len(entries) != 1 {
+		t.Errorf("directory holds %d entries, want only the store", len(entries))
+	}
+}
+
+func TestBadFiles(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"garbage.json": "{not json",
+		"future.json":  `{"version": 99, "sources": {}}`,
+	} {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(content), 0o644)
+		if _, err := Open(p); err == nil || !strings.Contains(err.Error(), p) {
+			t.Errorf("%s: error %v, want one naming the file", name, err)
+		}
+	}
+	if err := WriteAtomic(filepath.Join(dir, "missing-dir", "x.json"), []byte("x")); err == nil {
+		t.Error("WriteAtomic into a missing directory succeeded")
+	}
+}
