@@ -30,6 +30,7 @@ const (
 const usage = `sigtail: incidents from Gunicorn, nginx and kernel logs
 
 Usage:
+  sigtail run [flags]               follow the logs until stopped (the daemon)
   sigtail scan [flags] FILE...      scan finished logs (plain, .gz, or - for stdin)
   sigtail test [flags] LINE|FILE    show every signature a line or file matches
   sigtail lint [--catalog DIR]      validate a catalog
@@ -65,6 +66,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch args[0] {
 	case "scan":
 		code, err = cmdScan(ctx, env, args[1:])
+	case "run":
+		code, err = cmdRun(ctx, env, args[1:])
 	case "test":
 		code, err = cmdTest(ctx, env, args[1:])
 	case "lint":
@@ -111,5 +114,5 @@ func newLogger(w io.Writer) zerolog.Logger {
 	if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
 		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05"}
 	}
-	return zerolog.New(w).With().Timestamp().Str("component", "sigtail").Logger()
+	return zerolog.New(w).With().Timestamp().Logger()
 }

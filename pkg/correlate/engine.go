@@ -877,3 +877,17 @@ func incidentID(key string, first time.Time) string {
 	h.Write(ts[:])
 	return hex.EncodeToString(h.Sum(nil)[:8])
 }
+
+// HoldFor is how long, in event time, the engine may hold a record with
+// these hits before it is settled (the longest hold of the rules they go
+// to; 0 when none holds). A daemon keeps the record's position from being
+// saved until then, so a restart reads it again instead of losing it.
+func (e *Engine) HoldFor(hits []match.Hit) time.Duration {
+	var d time.Duration
+	for i := range hits {
+		for _, rt := range e.bySig[hits[i].Signature.ID] {
+			d = max(d, rt.hold)
+		}
+	}
+	return d
+}

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"gopkg.in/yaml.v3"
+
+	"github.com/sigtail/sigtail/pkg/checkpoint"
+	"github.com/sigtail/sigtail/pkg/correlate"
+	"github.com/sigtail/sigtail/pkg/daemon"
+	"github.com/sigtail/sigtail/pkg/parse"
+	"github.com/sigtail/sigtail/pkg/sink"
+)
+
+// defaultFiles are the usual places, followed when nothing is configured
+// and they exist.
+var defaultFiles = []string{
+	"/var/log/gunicorn/error.log",
+	"/var/log/nginx/error.log",
+	"/var/log/nginx/access.log",
+	"/var/log/kern.log",
+}
+
+// runConfig is the daemon's configuration file (YAML). Flags override it.
+type runConfig struct {
+	Files []struct {
+		Path   string `yaml:"path"`
+		Format string `yaml:"format"`
+	} `yaml:"files"`
+	Catalog           string `yaml:"catalog"`
+	Positions         string `yaml:"positions"`
+	Listen            string `yaml:"listen"`
+	Timezone          string `yaml:"timezone"`
+	Host              string `yaml:"host"`
+	NginxAccessFormat string `yaml:"nginx_access_format"`
+	FromStart         bool   `yaml:"from_start"`
+}
+
+func loadRunConfig(path string) (*runConfig, error) {
+	var c runConfig
+	if path == "" {
+		return &c, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) { // an empty file is no settings
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	for i, f := range c.Files {
+		if f.Path == "" {
+			return nil, fmt.Errorf("config %s: files[%d] has no path", path, i)
+		}
+		if f.Format != "" && !parse.Format(f.Format).Valid() {
+			return nil, fmt.Errorf("config %s: files[%d] (%s): unknown format %q (want one of %s)", path, i, f.Path, f.Format, formatNames())
+		}
+	}
+	return &c, nil
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func cmdRun(ctx context.Context, env *env, args []string) (int, error) {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(env.stderr, "Usage: sigtail run [flags]\n\nFollow the logs until stopped, writing incidents as JSON lines on stdout.\nSIGTERM drains and saves positions; SIGHUP reloads the catalog.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	configPath := fs.String("config", "", "configuration `FILE` (YAML: files, catalog, positions, listen, timezone, host, nginx_access_format, from_start)")
+	var files multiFlag
+	fs.Var(&files, "file", "follow this `PATH` or glob (repeatable; replaces the config's files)")
+	catalogDir := fs.String("catalog", "", "catalog `DIR` replacing the built-in one")
+	positions := fs.String("positions", "", "positions `FILE` (default /var/lib/sigtail/positions.json; \"none\" keeps none)")
+	listen := fs.String("listen", "", "`ADDR` for /metrics and /healthz (default 127.0.0.1:9847; \"none\" to disable)")
+	timezone := fs.String("timezone", "", "`ZONE` of timestamps that carry none (default Local)")
+	host := fs.String("host", "", "host `NAME` in incidents (default: this host's name)")
+	fromStart := fs.Bool("from-start", false, "read files with no saved position from their start instead of their end")
+	if err := fs.Parse(args); err != nil {
+		return exitErr, errUsage
+	}
+	rc, err := loadRunConfig(*configPath)
+	if err != nil {
+		return exitErr, err
+	}
+	pick := func(flagv, cfgv, def string) string {
+		switch {
+		case flagv != "":
+			return flagv
+		case cfgv != "":
+			return cfgv
+		}
+		return def
+	}
+	var srcs []daemon.FileSource
+	if len(files) > 0 {
+		for _, f := range files {
+			srcs = append(srcs, daemon.FileSource{Path: f})
+		}
+	} else {
+		for _, f := range rc.Files {
+			srcs = append(srcs, daemon.FileSource{Path: f.Path, Format: parse.Format(f.Format)})
+		}
+	}
+	if len(srcs) == 0 {
+		for _, p := range defaultFiles {
+			if _, err := os.Stat(p); err == nil {
+				srcs = append(srcs, daemon.FileSource{Path: p})
+			}
+		}
+	}
+	if len(srcs) == 0 {
+		return exitErr, daemon.ErrNoSources
+	}
+	in := inputFlags{catalog: pick(*catalogDir, rc.Catalog, ""), timezone: pick(*timezone, rc.Timezone, "Local"), accessFmt: rc.NginxAccessFormat}
+	cfg, err := in.config(env)
+	if err != nil {
+		if catalogError(env.stderr, err) {
+			return exitErr, fmt.Errorf("the catalog has errors; not starting")
+		}
+		return exitErr, err
+	}
+	var store *checkpoint.Store
+	if p := pick(*positions, rc.Positions, "/var/lib/sigtail/positions.json"); p != "none" {
+		if store, err = checkpoint.Open(p); err != nil {
+			return exitErr, err
+		}
+	}
+	name := pick(*host, rc.Host, "")
+	if name == "" {
+		name, _ = os.Hostname()
+	}
+	metrics := daemon.NewMetrics()
+	out := sink.NewJSON(env.stdout)
+	d := daemon.New(daemon.Config{
+		Files: srcs, Catalog: cfg.Catalog, Set: cfg.Set, Parsers: cfg.Parsers, Location: cfg.Location,
+		Positions: store, Sinks: []sink.Sink{out}, Correlate: correlate.Options{Host: name},
+		FromStart: *fromStart || rc.FromStart, Metrics: metrics, Log: env.log.With().Str("component", "daemon").Logger(),
+	})
+
+	// /metrics and /healthz on a loopback address.
+	if addr := pick(*listen, rc.Listen, "127.0.0.1:9847"); addr != "none" {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return exitErr, fmt.Errorf("listening on %s for /metrics: %w", addr, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{}))
+		mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		go srv.Serve(ln)
+		defer srv.Close()
+		env.log.Info().Str("addr", ln.Addr().String()).Msg("serving /metrics and /healthz")
+	}
+
+	// SIGHUP reloads the catalog; a broken one is reported and the old one
+	// stays in force.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-hup:
+				c, err := in.config(env)
+				if err != nil {
+					env.log.Error().Err(err).Msg("catalog reload failed; the old catalog stays in force")
+					continue
+				}
+				d.Reload(ctx, c.Catalog, c.Set)
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	for _, s := range srcs {
+		env.log.Info().Str("file", s.Path).Str("format", string(s.Format)).Msg("following")
+	}
+	if err := d.Run(ctx); err != nil {
+		return exitErr, err
+	}
+	if err := out.Close(); err != nil {
+		return exitErr, err
+	}
+	return exitOK, nil
+}

@@ -1,0 +1,618 @@
+// Package daemon is `sigtail run`: it follows every configured log for as
+// long as it runs and turns what they say into incidents, delivered to the
+// outputs, losing nothing and repeating nothing across rotations and
+// restarts.
+//
+// It only wires the boxes of the data flow:
+//
+//	source.Follower ─lines─▶ reader (join, parse, match) ─records─▶ correlate.Engine ─incidents─▶ sink.Sink
+//	       ▲                                                                                         │
+//	       └──────────── checkpoint: a position is saved only once the outputs took ◀────────────────┘
+//	                     every incident of the lines before it
+//
+// One goroutine per source follows the file and one reads it; a single
+// goroutine (Run's own) owns the engine, the outputs and the positions, so
+// they need no locks. Every send selects on the context as well, so a stop
+// never hangs on a full channel.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/sigtail/sigtail/pkg/catalog"
+	"github.com/sigtail/sigtail/pkg/checkpoint"
+	"github.com/sigtail/sigtail/pkg/correlate"
+	"github.com/sigtail/sigtail/pkg/incident"
+	"github.com/sigtail/sigtail/pkg/match"
+	"github.com/sigtail/sigtail/pkg/parse"
+	"github.com/sigtail/sigtail/pkg/sink"
+	"github.com/sigtail/sigtail/pkg/source"
+)
+
+// FileSource is one file, or a glob of files, to follow.
+type FileSource struct {
+	// Path is a file name or a glob (/var/log/gunicorn/*.log); a glob is
+	// expanded again every GlobEvery, and files that appear are followed
+	// from their first byte.
+	Path string
+	// Format forces the format; empty detects it from the first lines.
+	Format parse.Format
+}
+
+// Config is what the daemon runs with. cmd builds it from flags and the
+// config file; nothing here reads either.
+type Config struct {
+	Files   []FileSource
+	Catalog *catalog.Catalog
+	Set     *match.Set
+	// Parsers overrides a format's default parser (an nginx log_format).
+	Parsers  map[parse.Format]parse.Parser
+	Location *time.Location
+	// Positions is where positions are kept; nil keeps none (every start
+	// reads from the end of each file).
+	Positions *checkpoint.Store
+	// Sinks receive every incident, in order. Send must return only once
+	// the sink has taken the incident.
+	Sinks     []sink.Sink
+	Correlate correlate.Options
+	// Now is the wall clock, for the engine's timers while the logs are
+	// quiet (resolutions, absences); injected so tests control it.
+	Now func() time.Time
+	// Tick is how often the clock is read and positions are saved
+	// (default 1s); Poll how often idle files are looked at (default 250ms).
+	Tick, Poll time.Duration
+	// IdleFlush is how long a multi-line record (a traceback) may wait for
+	// the line that ends it before it is taken as complete (default 2s).
+	IdleFlush time.Duration
+	// GlobEvery is how often globs are expanded again (default 10s).
+	GlobEvery time.Duration
+	// FromStart reads files with no saved position from their first byte.
+	FromStart bool
+	Metrics   *Metrics
+	Log       zerolog.Logger
+}
+
+// Daemon follows the configured logs. New starts nothing; Run does.
+type Daemon struct {
+	cfg    Config
+	set    atomic.Pointer[match.Set]
+	reload chan *reloadReq
+}
+
+type reloadReq struct {
+	cat *catalog.Catalog
+	set *match.Set
+}
+
+// New returns a daemon for cfg.
+func New(cfg Config) *Daemon {
+	if cfg.Tick <= 0 {
+		cfg.Tick = time.Second
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = 250 * time.Millisecond
+	}
+	if cfg.IdleFlush <= 0 {
+		cfg.IdleFlush = 2 * time.Second
+	}
+	if cfg.GlobEvery <= 0 {
+		cfg.GlobEvery = 10 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics()
+	}
+	d := &Daemon{cfg: cfg, reload: make(chan *reloadReq, 1)}
+	d.set.Store(usedSignatures(cfg.Catalog, cfg.Set))
+	return d
+}
+
+// usedSignatures keeps the signatures the rules or the metrics use.
+func usedSignatures(cat *catalog.Catalog, set *match.Set) *match.Set {
+	used := map[string]bool{}
+	for _, r := range cat.Rules {
+		if r.Detectable {
+			for _, id := range r.Signatures {
+				used[id] = true
+			}
+		}
+	}
+	for id := range workerSignatures {
+		used[id] = true
+	}
+	return set.Subset(func(id string) bool { return used[id] })
+}
+
+// Reload swaps in a new catalog, already loaded and checked by the caller:
+// a broken one never gets here, and the old one stays in force. Incidents
+// open under the old rules are resolved at the swap.
+func (d *Daemon) Reload(ctx context.Context, cat *catalog.Catalog, set *match.Set) error {
+	select {
+	case d.reload <- &reloadReq{cat: cat, set: set}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// record is what a reader sends the engine: a record that matched (hits
+// set), or only progress (hits nil); pos is where the source may resume
+// once this is dealt with.
+type record struct {
+	src  *fileState
+	ev   parse.Event
+	hits []match.Hit
+	pos  source.Position
+}
+
+// fileState is one followed file.
+type fileState struct {
+	path   string
+	format parse.Format
+	// pins are positions of records the engine may still hold, with the
+	// event time until which it may; the saved position never passes the
+	// oldest.
+	pins []pin
+	last source.Position // the latest safe position reported
+	seen bool
+}
+
+type pin struct {
+	until time.Time
+	pos   source.Position
+}
+
+// Run follows the logs until ctx is done, then drains: lines already read
+// are processed, their incidents delivered, the positions saved. It
+// returns nil after a clean stop.
+func (d *Daemon) Run(ctx context.Context) error {
+	cfg := &d.cfg
+	log := cfg.Log
+	eng := correlate.New(cfg.Catalog, cfg.Correlate)
+
+	// Readers stop on readCtx; the engine loop drains what they sent.
+	readCtx, stopReading := context.WithCancel(context.Background())
+	defer stopReading()
+	records := make(chan record, 1024)
+	var readers sync.WaitGroup
+	files := map[string]*fileState{}
+	start := func(path string, format parse.Format, fromStart bool) {
+		if files[path] != nil {
+			return
+		}
+		st := &fileState{path: path, format: format}
+		files[path] = st
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			d.follow(readCtx, st, fromStart, records)
+		}()
+	}
+	expand := func(first bool) {
+		for _, fsrc := range cfg.Files {
+			paths := []string{fsrc.Path}
+			if hasMeta(fsrc.Path) {
+				m, err := filepath.Glob(fsrc.Path)
+				if err != nil {
+					log.Error().Err(err).Str("glob", fsrc.Path).Msg("bad glob")
+					continue
+				}
+				paths = m
+			}
+			for _, p := range paths {
+				if files[p] == nil && !first {
+					log.Info().Str("file", p).Msg("new file matches a glob; following it from its start")
+				}
+				start(p, fsrc.Format, cfg.FromStart || !first)
+			}
+		}
+	}
+	expand(true)
+
+	emitted := 0
+	emit := func(inc *incident.Incident) {
+		emitted++
+		cfg.Metrics.Incidents.WithLabelValues(inc.Rule, inc.Severity.String(), string(inc.Status)).Inc()
+		for _, s := range cfg.Sinks {
+			// Sinks own their retries and spooling; an error here means the
+			// incident could not be taken and positions must not pass it.
+			if err := s.Send(context.Background(), inc); err != nil {
+				log.Error().Err(err).Str("incident", inc.ID).Msg("output refused an incident")
+				cfg.Metrics.SinkErrors.Inc()
+			}
+		}
+	}
+	workers := newWorkerGauge(cfg.Metrics)
+
+	tick := time.NewTicker(cfg.Tick)
+	defer tick.Stop()
+	globs := time.NewTicker(cfg.GlobEvery)
+	defer globs.Stop()
+	drained := make(chan struct{})
+	stopping := false
+	save := func() {
+		if cfg.Positions == nil {
+			return
+		}
+		for path, st := range files {
+			if !st.seen {
+				continue
+			}
+			pos := st.last
+			// Records the engine still holds pin the position before them.
+			n := 0
+			for n < len(st.pins) && !eng.Now().Before(st.pins[n].until) {
+				n++
+			}
+			st.pins = st.pins[n:]
+			if len(st.pins) > 0 {
+				pos = st.pins[0].pos
+			}
+			cfg.Positions.Set(path, checkpoint.Position{Dev: pos.Dev, Ino: pos.Ino, Fingerprint: pos.Fingerprint, Offset: pos.Offset})
+		}
+		if err := cfg.Positions.Save(); err != nil {
+			log.Error().Err(err).Msg("could not save positions")
+		}
+	}
+	handle := func(r record) {
+		st := r.src
+		if r.hits != nil {
+			before := emitted
+			eng.Observe(&r.ev, r.hits, emit)
+			if emitted != before {
+				// Incidents went out: save at once, so a crash now repeats
+				// as little as possible (and what it repeats has the same id).
+				defer save()
+			}
+			workers.observe(st.path, &r.ev, r.hits)
+			if hold := eng.HoldFor(r.hits); hold > 0 {
+				at := r.ev.Time
+				if at.IsZero() || at.Before(eng.Now()) {
+					at = eng.Now()
+				}
+				st.pins = append(st.pins, pin{until: at.Add(hold), pos: recordStart(r)})
+			}
+		}
+		st.last, st.seen = r.pos, true
+	}
+	for {
+		select {
+		case r := <-records:
+			handle(r)
+		case <-tick.C:
+			if !stopping {
+				eng.Advance(cfg.Now(), emit)
+			}
+			save()
+		case <-globs.C:
+			if !stopping {
+				expand(false)
+			}
+		case req := <-d.reload:
+			// The old rules' open incidents end with them.
+			eng.Flush(emit)
+			for _, inc := range eng.Open() {
+				inc.Status = incident.StatusResolved
+				emit(inc)
+			}
+			d.set.Store(usedSignatures(req.cat, req.set))
+			cfg.Catalog = req.cat
+			eng = correlate.New(req.cat, cfg.Correlate)
+			log.Info().Int("rules", len(req.cat.Rules)).Msg("catalog reloaded")
+		case <-ctx.Done():
+			if !stopping {
+				stopping = true
+				log.Info().Msg("stopping: draining what was read")
+				stopReading()
+				go func() { readers.Wait(); close(drained) }()
+			}
+			ctx = context.Background() // this case fires once
+		case <-drained:
+			for {
+				select {
+				case r := <-records:
+					handle(r)
+					continue
+				default:
+				}
+				break
+			}
+			save()
+			log.Info().Msg("stopped")
+			return nil
+		}
+	}
+}
+
+// recordStart is the position of the first byte of a record: resuming there
+// reads it again.
+func recordStart(r record) source.Position {
+	p := r.pos
+	p.Offset = r.ev.Offset
+	if r.ev.Offset > r.pos.Offset {
+		p.Offset = r.pos.Offset
+	}
+	return p
+}
+
+func hasMeta(p string) bool {
+	for i := 0; i < len(p); i++ {
+		switch p[i] {
+		case '*', '?', '[':
+			return true
+		}
+	}
+	return false
+}
+
+// follow runs the follower and the reader of one file until ctx is done,
+// restarting the follower with backoff when it fails.
+func (d *Daemon) follow(ctx context.Context, st *fileState, fromStart bool, out chan<- record) {
+	cfg := &d.cfg
+	log := cfg.Log.With().Str("file", st.path).Logger()
+	lines := make(chan source.Line, 256)
+	events := make(chan source.Event, 16)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		d.read(ctx, st, lines, out)
+	}()
+	go func() {
+		for ev := range events {
+			log.Info().Str("event", ev.Kind).Str("path", ev.Path).Msg(ev.Note)
+			cfg.Metrics.FileEvents.WithLabelValues(st.path, ev.Kind).Inc()
+		}
+	}()
+	var startPos source.Position
+	if cfg.Positions != nil {
+		if p, ok := cfg.Positions.Get(st.path); ok {
+			startPos = source.Position{Dev: p.Dev, Ino: p.Ino, Fingerprint: p.Fingerprint, Offset: p.Offset}
+		}
+	}
+	backoff := time.Second
+	for ctx.Err() == nil {
+		f := &source.Follower{Path: st.path, Start: startPos, FromStart: fromStart, Poll: cfg.Poll}
+		err := f.Run(ctx, lines, events)
+		if err == nil || ctx.Err() != nil {
+			break
+		}
+		// An unreadable log is reported; the others go on.
+		log.Error().Err(err).Dur("retry_in", backoff).Msg("cannot follow")
+		cfg.Metrics.FileEvents.WithLabelValues(st.path, "error").Inc()
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+		}
+		backoff = min(2*backoff, time.Minute)
+		startPos, fromStart = source.Position{}, true
+	}
+	close(lines)
+	wg.Wait()
+	close(events)
+}
+
+// read joins, parses and matches one file's lines and sends the engine
+// what matched, plus progress, so that positions advance over quiet lines.
+func (d *Daemon) read(ctx context.Context, st *fileState, lines <-chan source.Line, out chan<- record) {
+	cfg := &d.cfg
+	m := cfg.Metrics
+	var (
+		format   = st.format
+		p        parse.Parser
+		j        *parse.Joiner
+		matcher  *match.Matcher
+		set      *match.Set
+		ev       parse.Event
+		hits     []match.Hit
+		lastTime time.Time
+		head     []source.Line // lines kept until the format is known
+		pending  source.Position
+		last     source.Position
+		pctx     = &parse.Context{Location: cfg.Location}
+	)
+	send := func(r record) bool {
+		select {
+		case out <- r:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	// safe is where a restart may resume: the start of a record still
+	// being joined, or else the end of the last line.
+	safe := func() source.Position {
+		if j != nil && j.Pending() {
+			return pending
+		}
+		return last
+	}
+	process := func(rec parse.Record) bool {
+		if s := d.set.Load(); s != set {
+			set, matcher = s, match.NewMatcher(s)
+		}
+		pctx.Reference = cfg.Now()
+		if !p.Parse(rec.Text, pctx, &ev) {
+			m.Unparsed.WithLabelValues(st.path).Inc()
+			return true
+		}
+		ev.Source, ev.Offset = st.path, rec.Offset
+		if ev.Time.IsZero() {
+			ev.Time = lastTime
+		} else {
+			lastTime = ev.Time
+		}
+		hits = matcher.Match(&ev, hits[:0])
+		if len(hits) == 0 {
+			return true
+		}
+		for _, h := range hits {
+			m.Hits.WithLabelValues(h.Signature.ID).Inc()
+		}
+		r := record{src: st, ev: ev, hits: slices.Clone(hits), pos: safe()}
+		r.ev.Fields = slices.Clone(ev.Fields)
+		return send(r)
+	}
+	feed := func(l source.Line) bool {
+		m.Lines.WithLabelValues(st.path).Inc()
+		if l.Cut {
+			m.CutLines.WithLabelValues(st.path).Inc()
+		}
+		if p.Starts(l.Text) {
+			pending = l.File
+			pending.Offset = l.Offset
+		}
+		last = l.File
+		recs := j.Add(l.Text, l.Offset)
+		for _, rec := range recs {
+			if !process(rec) {
+				return false
+			}
+		}
+		return true
+	}
+	begin := func() {
+		if format == parse.FormatUnknown {
+			texts := make([]string, len(head))
+			for i, l := range head {
+				texts[i] = l.Text
+			}
+			format = parse.Detect(texts)
+			if format == parse.FormatUnknown {
+				format = parse.FormatGunicorn // keeps every line as a record, so none is lost
+				cfg.Log.Warn().Str("file", st.path).Msg("no known format in the first lines; reading it as a Gunicorn log")
+			}
+		}
+		p = cfg.Parsers[format]
+		if p == nil {
+			p = parse.For(format)
+		}
+		j = parse.NewJoiner(p, 200, 64<<10)
+	}
+	idle := time.NewTimer(cfg.IdleFlush)
+	defer idle.Stop()
+	progress := time.NewTicker(250 * time.Millisecond)
+	defer progress.Stop()
+	reported := source.Position{}
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				return
+			}
+			if j == nil {
+				head = append(head, l)
+				if len(head) < parse.DetectLines {
+					continue
+				}
+				begin()
+				for _, h := range head {
+					if !feed(h) {
+						return
+					}
+				}
+				head = nil
+			} else if !feed(l) {
+				return
+			}
+			idle.Reset(cfg.IdleFlush)
+		case <-idle.C:
+			// Quiet: the record being joined is complete, and a file whose
+			// head is shorter than a detection window is detected as is.
+			if j == nil && len(head) > 0 {
+				begin()
+				for _, h := range head {
+					if !feed(h) {
+						return
+					}
+				}
+				head = nil
+			}
+			if j != nil {
+				for _, rec := range j.Flush() {
+					if !process(rec) {
+						return
+					}
+				}
+			}
+			idle.Reset(cfg.IdleFlush)
+		case <-progress.C:
+			if j == nil {
+				continue
+			}
+			if pos := safe(); pos != reported && pos.Fingerprint != "" {
+				reported = pos
+				if !send(record{src: st, pos: pos}) {
+					return
+				}
+			}
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// workerSignatures are what the gunicorn_workers gauge follows: a worker
+// booted, or a worker gone.
+var workerSignatures = map[string]bool{
+	"gunicorn.worker_booting":   true,
+	"gunicorn.worker_exiting":   true,
+	"gunicorn.worker_sigkill":   true,
+	"gunicorn.worker_signal":    true,
+	"gunicorn.worker_sigterm":   true,
+	"gunicorn.worker_exit_code": true,
+	"gunicorn.worker_core_dump": true,
+	"gunicorn.starting":         true,
+}
+
+// workerGauge counts live Gunicorn workers per log: a worker is live from
+// "Booting worker with pid: N" until a line says it exited or was killed;
+// "Starting gunicorn" (a new master) starts the count again.
+type workerGauge struct {
+	m    *Metrics
+	live map[string]map[string]bool // log -> worker pids
+}
+
+func newWorkerGauge(m *Metrics) *workerGauge {
+	return &workerGauge{m: m, live: map[string]map[string]bool{}}
+}
+
+func (w *workerGauge) observe(src string, ev *parse.Event, hits []match.Hit) {
+	for _, h := range hits {
+		id := h.Signature.ID
+		if !workerSignatures[id] {
+			continue
+		}
+		pids := w.live[src]
+		if pids == nil || id == "gunicorn.starting" {
+			pids = map[string]bool{}
+			w.live[src] = pids
+		}
+		pid, _ := h.Get("pid")
+		if pid == "" && ev.PID != 0 {
+			pid = strconv.Itoa(ev.PID)
+		}
+		switch id {
+		case "gunicorn.starting":
+		case "gunicorn.worker_booting":
+			pids[pid] = true
+		default:
+			delete(pids, pid)
+		}
+		w.m.Workers.WithLabelValues(src).Set(float64(len(pids)))
+	}
+}
+
+// ErrNoSources is returned by cmd when nothing is to be followed.
+var ErrNoSources = errors.New("no log to follow: none of the usual places exists and none was configured")

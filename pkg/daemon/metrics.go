@@ -1,0 +1,51 @@
+package daemon
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are what the daemon exposes on /metrics. They live in their own
+// registry (no global state), which cmd serves.
+type Metrics struct {
+	Registry   *prometheus.Registry
+	Lines      *prometheus.CounterVec
+	Unparsed   *prometheus.CounterVec
+	CutLines   *prometheus.CounterVec
+	Hits       *prometheus.CounterVec
+	Incidents  *prometheus.CounterVec
+	FileEvents *prometheus.CounterVec
+	Lag        *prometheus.GaugeVec
+	Workers    *prometheus.GaugeVec
+	SinkErrors prometheus.Counter
+}
+
+// NewMetrics makes the metrics and registers them in a new registry.
+func NewMetrics() *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		Lines: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sigtail_lines_read_total", Help: "Lines read, per source."}, []string{"source"}),
+		Unparsed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sigtail_records_unparsed_total", Help: "Records of no known format, per source."}, []string{"source"}),
+		CutLines: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sigtail_lines_cut_total", Help: "Lines longer than the maximum, cut, per source."}, []string{"source"}),
+		Hits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sigtail_signature_hits_total", Help: "Records that matched, per signature."}, []string{"signature"}),
+		Incidents: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sigtail_incidents_total", Help: "Incidents emitted, per rule, severity and status (open, updated, resolved)."},
+			[]string{"rule", "severity", "status"}),
+		FileEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sigtail_source_events_total", Help: "Rotations, truncations, reopenings and errors, per source."},
+			[]string{"source", "event"}),
+		Lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "sigtail_source_lag_bytes", Help: "Bytes of a file not yet read."}, []string{"source"}),
+		Workers: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "gunicorn_workers", Help: "Live Gunicorn workers per error log, from 'Booting worker' and the lines that end a worker."},
+			[]string{"source"}),
+		SinkErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sigtail_output_errors_total", Help: "Incidents an output refused."}),
+	}
+	m.Registry.MustRegister(m.Lines, m.Unparsed, m.CutLines, m.Hits, m.Incidents, m.FileEvents, m.Lag, m.Workers, m.SinkErrors,
+		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	return m
+}
