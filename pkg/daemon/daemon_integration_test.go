@@ -226,7 +226,7 @@ func TestRotationsLoseNothing(t *testing.T) {
 	w := &writer{path: logPath, clock: time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)}
 	w.open(t)
 	d := startDaemon(t, bin, dir, logPath, out)
-	defer d.stop(t, syscall.SIGTERM)
+	defer func() { t.Logf("daemon RSS %d KiB", rssKiB(d.cmd.Process.Pid)); d.stop(t, syscall.SIGTERM) }()
 
 	caughtUp := func() {
 		got := waitFor(t, outPath, w.pids, 20*time.Second)
@@ -292,11 +292,13 @@ func TestKillsLoseNothing(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 11))
 	kills := 0
 	d := startDaemon(t, bin, dir, logPath, out)
-	for i := 0; i < 15; i++ {
+	maxRSS := 0
+	for i := 0; i < 30; i++ {
 		for range 5 {
 			w.write(t, 100)
 			time.Sleep(time.Duration(rng.IntN(60)) * time.Millisecond)
 		}
+		maxRSS = max(maxRSS, rssKiB(d.cmd.Process.Pid))
 		d.stop(t, syscall.SIGKILL)
 		kills++
 		w.write(t, 50) // written while the daemon is down
@@ -309,6 +311,21 @@ func TestKillsLoseNothing(t *testing.T) {
 	}
 	got := waitFor(t, outPath, w.pids, 30*time.Second)
 	d.stop(t, syscall.SIGTERM)
-	t.Logf("%d kills, %d lines written", kills, w.n)
+	t.Logf("%d kills, %d lines written, daemon RSS at most %d KiB", kills, w.n, maxRSS)
 	checkExactlyOnce(t, got, w.pids)
+}
+
+// rssKiB is a process's resident set size, from /proc.
+func rssKiB(pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+			return n
+		}
+	}
+	return 0
 }

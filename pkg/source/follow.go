@@ -226,15 +226,27 @@ func (f *Follower) Run(ctx context.Context, out chan<- Line, events chan<- Event
 	return nil
 }
 
+// rotated lists the files next to Path whose names start with its name
+// (error.log.1, error.log-20261124, error.log.2 ...), newest first: where a
+// file rotated while nothing followed it is found again, by identity.
+// Compressed ones are left out: their bytes are not the file's any more.
 func (f *Follower) rotated() []string {
 	if f.Rotated != nil {
 		return f.Rotated(f.Path)
 	}
-	cands := []string{f.Path + ".1", f.Path + ".0"}
-	if m, err := globSiblings(f.Path + "-*"); err == nil {
-		cands = append(cands, m...)
+	m, err := globSiblings(f.Path + "?*")
+	if err != nil {
+		return nil
 	}
-	return cands
+	out := m[:0]
+	for _, p := range m {
+		switch filepath.Ext(p) {
+		case ".gz", ".bz2", ".xz", ".zst", ".lz4":
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 // openFile is the file being read and where.
