@@ -19,6 +19,7 @@ package daemon
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -51,9 +52,16 @@ type FileSource struct {
 // Config is what the daemon runs with. cmd builds it from flags and the
 // config file; nothing here reads either.
 type Config struct {
-	Files   []FileSource
-	Catalog *catalog.Catalog
-	Set     *match.Set
+	Files []FileSource
+	// Kernel follows the kernel log: /dev/kmsg, or `journalctl -k` where
+	// /dev/kmsg cannot be read.
+	Kernel bool
+	// Units are journald units whose messages to follow (gunicorn.service).
+	Units []string
+	// KmsgPath and Journalctl replace /dev/kmsg and journalctl (tests).
+	KmsgPath, Journalctl string
+	Catalog              *catalog.Catalog
+	Set                  *match.Set
 	// Parsers overrides a format's default parser (an nginx log_format).
 	Parsers  map[parse.Format]parse.Parser
 	Location *time.Location
@@ -154,11 +162,15 @@ type record struct {
 	ev   parse.Event
 	hits []match.Hit
 	pos  source.Position
+	// start is the position before the record: resuming there reads it again.
+	start source.Position
 }
 
-// fileState is one followed file.
+// fileState is one followed source: a file, the kernel log, a unit.
 type fileState struct {
-	path   string
+	path   string // the file, "kmsg" or "journal:UNIT"
+	kind   string // "file", "kmsg", "journal"
+	match  []string
 	format parse.Format
 	// pins are positions of records the engine may still hold, with the
 	// event time until which it may; the saved position never passes the
@@ -187,11 +199,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 	records := make(chan record, 1024)
 	var readers sync.WaitGroup
 	files := map[string]*fileState{}
+	specialSources := map[string]fileState{}
 	start := func(path string, format parse.Format, fromStart bool) {
 		if files[path] != nil {
 			return
 		}
-		st := &fileState{path: path, format: format}
+		st := &fileState{path: path, kind: "file", format: format}
+		if k, ok := specialSources[path]; ok {
+			*st = k
+		}
 		files[path] = st
 		readers.Add(1)
 		go func() {
@@ -219,6 +235,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 	}
 	expand(true)
+	if cfg.Kernel {
+		specialSources["kmsg"] = fileState{path: "kmsg", kind: "kmsg", format: parse.FormatKernel}
+		start("kmsg", parse.FormatKernel, cfg.FromStart)
+	}
+	for _, u := range cfg.Units {
+		name := "journal:" + u
+		specialSources[name] = fileState{path: name, kind: "journal", match: []string{"-u", u}}
+		start(name, "", cfg.FromStart)
+	}
 
 	emitted := 0
 	emit := func(inc *incident.Incident) {
@@ -259,7 +284,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 			if len(st.pins) > 0 {
 				pos = st.pins[0].pos
 			}
-			cfg.Positions.Set(path, checkpoint.Position{Dev: pos.Dev, Ino: pos.Ino, Fingerprint: pos.Fingerprint, Offset: pos.Offset})
+			cfg.Positions.Set(path, checkpoint.Position{Dev: pos.Dev, Ino: pos.Ino, Fingerprint: pos.Fingerprint, Offset: pos.Offset,
+				Seq: pos.Seq, BootID: pos.BootID, Cursor: pos.Cursor})
 		}
 		if err := cfg.Positions.Save(); err != nil {
 			log.Error().Err(err).Msg("could not save positions")
@@ -281,7 +307,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 				if at.IsZero() || at.Before(eng.Now()) {
 					at = eng.Now()
 				}
-				st.pins = append(st.pins, pin{until: at.Add(hold), pos: recordStart(r)})
+				st.pins = append(st.pins, pin{until: at.Add(hold), pos: r.start})
 			}
 		}
 		st.last, st.seen = r.pos, true
@@ -335,17 +361,6 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 }
 
-// recordStart is the position of the first byte of a record: resuming there
-// reads it again.
-func recordStart(r record) source.Position {
-	p := r.pos
-	p.Offset = r.ev.Offset
-	if r.ev.Offset > r.pos.Offset {
-		p.Offset = r.pos.Offset
-	}
-	return p
-}
-
 func hasMeta(p string) bool {
 	for i := 0; i < len(p); i++ {
 		switch p[i] {
@@ -378,13 +393,13 @@ func (d *Daemon) follow(ctx context.Context, st *fileState, fromStart bool, out 
 	var startPos source.Position
 	if cfg.Positions != nil {
 		if p, ok := cfg.Positions.Get(st.path); ok {
-			startPos = source.Position{Dev: p.Dev, Ino: p.Ino, Fingerprint: p.Fingerprint, Offset: p.Offset}
+			startPos = source.Position{Dev: p.Dev, Ino: p.Ino, Fingerprint: p.Fingerprint, Offset: p.Offset,
+				Seq: p.Seq, BootID: p.BootID, Cursor: p.Cursor}
 		}
 	}
 	backoff := time.Second
 	for ctx.Err() == nil {
-		f := &source.Follower{Path: st.path, Start: startPos, FromStart: fromStart, Poll: cfg.Poll}
-		err := f.Run(ctx, lines, events)
+		err := d.source(st, startPos, fromStart, &log).Run(ctx, lines, events)
 		if err == nil || ctx.Err() != nil {
 			break
 		}
@@ -401,6 +416,41 @@ func (d *Daemon) follow(ctx context.Context, st *fileState, fromStart bool, out 
 	close(lines)
 	wg.Wait()
 	close(events)
+}
+
+// lineSource is what the daemon follows: a file, the kernel ring buffer or
+// the journal. Run sends lines until ctx is done, never closes out, returns
+// nil on cancellation and an error when it cannot go on (it is restarted).
+type lineSource interface {
+	Run(ctx context.Context, out chan<- source.Line, events chan<- source.Event) error
+}
+
+var (
+	_ lineSource = (*source.Follower)(nil)
+	_ lineSource = (*source.Kmsg)(nil)
+	_ lineSource = (*source.Journal)(nil)
+)
+
+// source makes the reader of one source, resuming at start.
+func (d *Daemon) source(st *fileState, start source.Position, fromStart bool, log *zerolog.Logger) lineSource {
+	cfg := &d.cfg
+	switch st.kind {
+	case "kmsg":
+		path := cfg.KmsgPath
+		if path == "" {
+			path = "/dev/kmsg"
+		}
+		if f, err := os.Open(path); err == nil {
+			f.Close()
+			return &source.Kmsg{Path: path, Start: start, FromStart: fromStart, Poll: cfg.Poll}
+		} else {
+			log.Warn().Err(err).Msg("cannot read the kernel ring buffer; following the kernel log through journalctl -k")
+		}
+		return &source.Journal{Match: []string{"-k"}, Raw: true, Start: start, FromStart: fromStart, Command: cfg.Journalctl}
+	case "journal":
+		return &source.Journal{Match: st.match, Start: start, FromStart: fromStart, Command: cfg.Journalctl}
+	}
+	return &source.Follower{Path: st.path, Start: start, FromStart: fromStart, Poll: cfg.Poll}
 }
 
 // read joins, parses and matches one file's lines and sends the engine
@@ -420,6 +470,7 @@ func (d *Daemon) read(ctx context.Context, st *fileState, lines <-chan source.Li
 		head     []source.Line // lines kept until the format is known
 		pending  source.Position
 		last     source.Position
+		starts   []startAt // where each record still being read began
 		pctx     = &parse.Context{Location: cfg.Location}
 	)
 	send := func(r record) bool {
@@ -429,6 +480,18 @@ func (d *Daemon) read(ctx context.Context, st *fileState, lines <-chan source.Li
 		case <-ctx.Done():
 			return false
 		}
+	}
+	// startOf returns where the record beginning at off began, and forgets
+	// the records before it.
+	startOf := func(off int64) source.Position {
+		for i, s := range starts {
+			if s.off == off {
+				pos := s.pos
+				starts = append(starts[:0], starts[i+1:]...)
+				return pos
+			}
+		}
+		return last
 	}
 	// safe is where a restart may resume: the start of a record still
 	// being joined, or else the end of the last line.
@@ -460,7 +523,7 @@ func (d *Daemon) read(ctx context.Context, st *fileState, lines <-chan source.Li
 		for _, h := range hits {
 			m.Hits.WithLabelValues(h.Signature.ID).Inc()
 		}
-		r := record{src: st, ev: ev, hits: slices.Clone(hits), pos: safe()}
+		r := record{src: st, ev: ev, hits: slices.Clone(hits), pos: safe(), start: startOf(rec.Offset)}
 		r.ev.Fields = slices.Clone(ev.Fields)
 		return send(r)
 	}
@@ -470,8 +533,19 @@ func (d *Daemon) read(ctx context.Context, st *fileState, lines <-chan source.Li
 			m.CutLines.WithLabelValues(st.path).Inc()
 		}
 		if p.Starts(l.Text) {
-			pending = l.File
-			pending.Offset = l.Offset
+			// Right before this line: the end of the line before it.
+			before := last
+			if before == (source.Position{}) || before.Ino != l.File.Ino || before.Dev != l.File.Dev {
+				// The first line read, or the first of a new file.
+				before = l.File
+				before.Offset = l.Offset
+				if before.Seq != 0 {
+					before.Seq = uint64(l.Offset) // a kernel record: resume at its own number
+				}
+				before.Cursor = ""
+			}
+			starts = append(starts, startAt{l.Offset, before})
+			pending = before
 		}
 		last = l.File
 		recs := j.Add(l.Text, l.Offset)
@@ -561,6 +635,11 @@ func (d *Daemon) read(ctx context.Context, st *fileState, lines <-chan source.Li
 			return
 		}
 	}
+}
+
+type startAt struct {
+	off int64
+	pos source.Position
 }
 
 // workerSignatures are what the gunicorn_workers gauge follows: a worker

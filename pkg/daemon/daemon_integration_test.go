@@ -229,7 +229,7 @@ func TestRotationsLoseNothing(t *testing.T) {
 	defer func() { t.Logf("daemon RSS %d KiB", rssKiB(d.cmd.Process.Pid)); d.stop(t, syscall.SIGTERM) }()
 
 	caughtUp := func() {
-		got := waitFor(t, outPath, w.pids, 20*time.Second)
+		got := waitFor(t, outPath, w.pids, 60*time.Second)
 		for _, p := range w.pids {
 			if got[p] == 0 {
 				b, _ := os.ReadFile(filepath.Join(dir, "daemon.log"))

@@ -68,6 +68,11 @@ type Position struct {
 	// all of them, when shorter, with their count).
 	Fingerprint string
 	Offset      int64
+	// The kernel ring buffer: the next sequence number, and the boot.
+	Seq    uint64
+	BootID string
+	// journald: the cursor of the last entry read.
+	Cursor string
 }
 
 // FingerprintLen is how many leading bytes identify a file.
