@@ -31,8 +31,7 @@ var defaultFiles = []string{
 	"/var/log/gunicorn/error.log",
 	"/var/log/nginx/error.log",
 	"/var/log/nginx/access.log",
-	"/var/log/kern.log",
-}
+} // and the kernel log, from /dev/kmsg (--kernel)
 
 // runConfig is the daemon's configuration file (YAML). Flags override it.
 type runConfig struct {
@@ -40,13 +39,15 @@ type runConfig struct {
 		Path   string `yaml:"path"`
 		Format string `yaml:"format"`
 	} `yaml:"files"`
-	Catalog           string `yaml:"catalog"`
-	Positions         string `yaml:"positions"`
-	Listen            string `yaml:"listen"`
-	Timezone          string `yaml:"timezone"`
-	Host              string `yaml:"host"`
-	NginxAccessFormat string `yaml:"nginx_access_format"`
-	FromStart         bool   `yaml:"from_start"`
+	Catalog           string   `yaml:"catalog"`
+	Positions         string   `yaml:"positions"`
+	Listen            string   `yaml:"listen"`
+	Timezone          string   `yaml:"timezone"`
+	Host              string   `yaml:"host"`
+	NginxAccessFormat string   `yaml:"nginx_access_format"`
+	FromStart         bool     `yaml:"from_start"`
+	Kernel            *bool    `yaml:"kernel"`
+	Units             []string `yaml:"units"`
 }
 
 func loadRunConfig(path string) (*runConfig, error) {
@@ -95,6 +96,9 @@ func cmdRun(ctx context.Context, env *env, args []string) (int, error) {
 	timezone := fs.String("timezone", "", "`ZONE` of timestamps that carry none (default Local)")
 	host := fs.String("host", "", "host `NAME` in incidents (default: this host's name)")
 	fromStart := fs.Bool("from-start", false, "read files with no saved position from their start instead of their end")
+	kernel := fs.Bool("kernel", true, "follow the kernel log (/dev/kmsg, or journalctl -k where it cannot be read)")
+	var units multiFlag
+	fs.Var(&units, "unit", "follow this journald `UNIT`'s messages (repeatable; adds to the config's units)")
 	if err := fs.Parse(args); err != nil {
 		return exitErr, errUsage
 	}
@@ -128,7 +132,12 @@ func cmdRun(ctx context.Context, env *env, args []string) (int, error) {
 			}
 		}
 	}
-	if len(srcs) == 0 {
+	followKernel := *kernel
+	if rc.Kernel != nil && !flagSet(fs, "kernel") {
+		followKernel = *rc.Kernel
+	}
+	units = append(units, rc.Units...)
+	if len(srcs) == 0 && !followKernel && len(units) == 0 {
 		return exitErr, daemon.ErrNoSources
 	}
 	in := inputFlags{catalog: pick(*catalogDir, rc.Catalog, ""), timezone: pick(*timezone, rc.Timezone, "Local"), accessFmt: rc.NginxAccessFormat}
@@ -152,7 +161,7 @@ func cmdRun(ctx context.Context, env *env, args []string) (int, error) {
 	metrics := daemon.NewMetrics()
 	out := sink.NewJSON(env.stdout)
 	d := daemon.New(daemon.Config{
-		Files: srcs, Catalog: cfg.Catalog, Set: cfg.Set, Parsers: cfg.Parsers, Location: cfg.Location,
+		Files: srcs, Kernel: followKernel, Units: units, Catalog: cfg.Catalog, Set: cfg.Set, Parsers: cfg.Parsers, Location: cfg.Location,
 		Positions: store, Sinks: []sink.Sink{out}, Correlate: correlate.Options{Host: name},
 		FromStart: *fromStart || rc.FromStart, Metrics: metrics, Log: env.log.With().Str("component", "daemon").Logger(),
 	})
@@ -202,4 +211,11 @@ func cmdRun(ctx context.Context, env *env, args []string) (int, error) {
 		return exitErr, err
 	}
 	return exitOK, nil
+}
+
+// flagSet reports whether the flag was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
