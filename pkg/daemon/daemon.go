@@ -291,7 +291,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 			log.Error().Err(err).Msg("could not save positions")
 		}
 	}
+	var lastRecord, lastEvent time.Time
 	handle := func(r record) {
+		lastRecord = cfg.Now()
+		if r.ev.Time.After(lastEvent) {
+			lastEvent = r.ev.Time
+		}
 		st := r.src
 		if r.hits != nil {
 			before := emitted
@@ -317,8 +322,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 		case r := <-records:
 			handle(r)
 		case <-tick.C:
-			if !stopping {
-				eng.Advance(cfg.Now(), emit)
+			// While the logs are quiet, time goes on from the last event's
+			// time by as long as they have been quiet: the engine's timers
+			// (resolutions, absences) run, but a backlog (a restart, old
+			// logs read from their start, a host whose clock is off) keeps
+			// its own time instead of all seeming to happen now.
+			if now := cfg.Now(); !stopping && !lastEvent.IsZero() && now.Sub(lastRecord) >= 2*cfg.Tick {
+				eng.Advance(lastEvent.Add(now.Sub(lastRecord)), emit)
 			}
 			save()
 		case <-globs.C:
@@ -625,13 +635,20 @@ func (d *Daemon) read(ctx context.Context, st *fileState, lines <-chan source.Li
 			if j == nil {
 				continue
 			}
-			if pos := safe(); pos != reported && pos.Fingerprint != "" {
+			if pos := safe(); pos != reported && pos != (source.Position{}) {
 				reported = pos
 				if !send(record{src: st, pos: pos}) {
 					return
 				}
 			}
 		case <-ctx.Done():
+			// Last word: how far this source got. The engine loop drains
+			// until every reader has returned, so this send cannot hang.
+			if j != nil {
+				if pos := safe(); pos != reported && pos != (source.Position{}) {
+					out <- record{src: st, pos: pos}
+				}
+			}
 			return
 		}
 	}

@@ -1,0 +1,113 @@
+package daemon_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/rs/zerolog"
+
+	"github.com/sigtail/sigtail"
+	"github.com/sigtail/sigtail/pkg/catalog"
+	"github.com/sigtail/sigtail/pkg/checkpoint"
+	"github.com/sigtail/sigtail/pkg/daemon"
+	"github.com/sigtail/sigtail/pkg/incident"
+	"github.com/sigtail/sigtail/pkg/match"
+	"github.com/sigtail/sigtail/pkg/sink"
+)
+
+// memSink keeps incidents in memory.
+type memSink struct {
+	mu   sync.Mutex
+	incs []*incident.Incident
+}
+
+func (m *memSink) Send(_ context.Context, inc *incident.Incident) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.incs = append(m.incs, inc)
+	return nil
+}
+func (m *memSink) Close() error { return nil }
+func (m *memSink) rules() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []string
+	for _, i := range m.incs {
+		out = append(out, i.Rule+":"+string(i.Status))
+	}
+	return out
+}
+
+var _ sink.Sink = (*memSink)(nil)
+
+// TestDaemonInProcess: the daemon follows a file, raises incidents, keeps
+// the gunicorn_workers gauge, and saves positions on stop.
+func TestDaemonInProcess(t *testing.T) {
+	cat, err := catalog.Load(sigtail.Catalog, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := match.Compile(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "error.log")
+	os.WriteFile(logPath, nil, 0o644)
+	store, _ := checkpoint.Open(filepath.Join(dir, "positions.json"))
+	out := &memSink{}
+	metrics := daemon.NewMetrics()
+	d := daemon.New(daemon.Config{
+		Files: []daemon.FileSource{{Path: logPath}}, Catalog: cat, Set: set, Location: time.UTC,
+		Positions: store, Sinks: []sink.Sink{out}, Metrics: metrics, Log: zerolog.Nop(),
+		Tick: 20 * time.Millisecond, Poll: 5 * time.Millisecond, IdleFlush: 50 * time.Millisecond, FromStart: true,
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- d.Run(ctx) }()
+
+	lines := `[2026-11-24 10:00:00 +0000] [100] [INFO] Starting gunicorn 23.0.0
+[2026-11-24 10:00:00 +0000] [101] [INFO] Booting worker with pid: 101
+[2026-11-24 10:00:00 +0000] [102] [INFO] Booting worker with pid: 102
+[2026-11-24 10:00:00 +0000] [103] [INFO] Booting worker with pid: 103
+[2026-11-24 10:10:40 +0000] [100] [CRITICAL] WORKER TIMEOUT (pid:101)
+[2026-11-24 10:10:40 +0000] [101] [INFO] Worker exiting (pid: 101)
+`
+	f, _ := os.OpenFile(logPath, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(lines)
+	f.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(strings.Join(out.rules(), " "), "gunicorn.worker_timeout:open") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no worker timeout incident; got %v", out.rules())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for testutil.ToFloat64(metrics.Workers.WithLabelValues(logPath)) != 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("gunicorn_workers = %v, want 2", testutil.ToFloat64(metrics.Workers.WithLabelValues(logPath)))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := testutil.ToFloat64(metrics.Lines.WithLabelValues(logPath)); n != 6 {
+		t.Errorf("lines read %v, want 6", n)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// The last record (a worker exit) may still go into a timeout incident
+	// when the engine stops: the engine holds it, so the position is saved
+	// before it and a restart reads it again.
+	last := strings.LastIndex(strings.TrimSuffix(lines, "\n"), "\n") + 1
+	store2, _ := checkpoint.Open(filepath.Join(dir, "positions.json"))
+	if p, ok := store2.Get(logPath); !ok || p.Offset != int64(last) {
+		t.Errorf("saved position %+v, want offset %d (the held record's start)", p, last)
+	}
+}
