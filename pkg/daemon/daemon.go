@@ -284,6 +284,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 			if len(st.pins) > 0 {
 				pos = st.pins[0].pos
 			}
+			if st.kind == "file" {
+				if fi, err := os.Stat(path); err == nil && pos.Ino != 0 {
+					cfg.Metrics.Lag.WithLabelValues(path).Set(float64(max(fi.Size()-st.last.Offset, 0)))
+				}
+			}
 			cfg.Positions.Set(path, checkpoint.Position{Dev: pos.Dev, Ino: pos.Ino, Fingerprint: pos.Fingerprint, Offset: pos.Offset,
 				Seq: pos.Seq, BootID: pos.BootID, Cursor: pos.Cursor})
 		}

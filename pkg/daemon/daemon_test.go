@@ -111,3 +111,33 @@ func TestDaemonInProcess(t *testing.T) {
 		t.Errorf("saved position %+v, want offset %d (the held record's start)", p, last)
 	}
 }
+
+// TestDaemonGlobPicksUpNewFiles: a file that appears under a followed glob
+// is followed from its first byte.
+func TestDaemonGlobPicksUpNewFiles(t *testing.T) {
+	cat, _ := catalog.Load(sigtail.Catalog, "")
+	set, _ := match.Compile(cat)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.log"), nil, 0o644)
+	out := &memSink{}
+	d := daemon.New(daemon.Config{
+		Files: []daemon.FileSource{{Path: filepath.Join(dir, "*.log")}}, Catalog: cat, Set: set, Location: time.UTC,
+		Sinks: []sink.Sink{out}, Log: zerolog.Nop(), Tick: 20 * time.Millisecond, Poll: 5 * time.Millisecond,
+		IdleFlush: 50 * time.Millisecond, GlobEvery: 20 * time.Millisecond,
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- d.Run(ctx) }()
+	os.WriteFile(filepath.Join(dir, "b.log"), []byte("[2026-11-24 10:00:00 +0000] [1] [CRITICAL] WORKER TIMEOUT (pid:9)\n"), 0o644)
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(strings.Join(out.rules(), " "), "gunicorn.worker_timeout:open") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the new file was not followed; got %v", out.rules())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
