@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -68,6 +71,22 @@ func TestRunFollowsAndStops(t *testing.T) {
 			t.Fatalf("not following:\n%s", errb.String())
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+	// /healthz and /metrics answer on the address it logged.
+	addr := regexp.MustCompile(`"addr":"([^"]+)"`).FindStringSubmatch(errb.String())
+	if addr == nil {
+		t.Fatalf("no listen address logged:\n%s", errb.String())
+	}
+	for path, want := range map[string]string{"/healthz": "ok", "/metrics": "sigtail_output_errors_total"} {
+		resp, err := http.Get("http://" + addr[1] + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(body), want) {
+			t.Errorf("GET %s: %d %q, want %q", path, resp.StatusCode, body, want)
+		}
 	}
 	f, _ := os.OpenFile(logPath, os.O_APPEND|os.O_WRONLY, 0)
 	f.WriteString(timeoutLine)

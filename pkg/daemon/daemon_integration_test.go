@@ -329,3 +329,63 @@ func rssKiB(pid int) int {
 	}
 	return 0
 }
+
+// TestReloadKeepsOldCatalogWhenBroken: SIGHUP with a broken catalog is
+// reported and the old catalog stays in force; a good one is taken.
+func TestReloadKeepsOldCatalogWhenBroken(t *testing.T) {
+	bin := buildSigtail(t)
+	dir := t.TempDir()
+	catDir := filepath.Join(dir, "catalog")
+	os.MkdirAll(filepath.Join(catDir, "signatures"), 0o755)
+	copyFile := func(from, to string) {
+		b, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(to, b, 0o644)
+	}
+	copyFile("testdata/catalog/signatures/test.yaml", filepath.Join(catDir, "signatures", "test.yaml"))
+	copyFile("testdata/catalog/rules.yaml", filepath.Join(catDir, "rules.yaml"))
+	logPath := filepath.Join(dir, "error.log")
+	os.WriteFile(logPath, nil, 0o644)
+	outPath := filepath.Join(dir, "incidents.jsonl")
+	out, _ := os.Create(outPath)
+	defer out.Close()
+	cmd := exec.Command(bin, "run", "--file", logPath, "--catalog", catDir, "--positions", "none", "--listen", "none", "--kernel=false")
+	cmd.Stdout = out
+	errf, _ := os.Create(filepath.Join(dir, "daemon.log"))
+	cmd.Stderr = errf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
+	waitLog := func(what string) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			b, _ := os.ReadFile(filepath.Join(dir, "daemon.log"))
+			if strings.Contains(string(b), what) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("daemon log lacks %q:\n%s", what, b)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitLog(`"event":"open"`)
+	// Break the catalog and ask for a reload.
+	os.WriteFile(filepath.Join(catDir, "rules.yaml"), []byte("rules:\n  - id: broken\n"), 0o644)
+	cmd.Process.Signal(syscall.SIGHUP)
+	waitLog("catalog reload failed")
+	// The old catalog still works.
+	w := &writer{path: logPath, clock: time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)}
+	w.open(t)
+	w.write(t, 20)
+	got := waitFor(t, outPath, w.pids, 30*time.Second)
+	checkExactlyOnce(t, got, w.pids)
+	// A good catalog is taken.
+	copyFile("testdata/catalog/rules.yaml", filepath.Join(catDir, "rules.yaml"))
+	cmd.Process.Signal(syscall.SIGHUP)
+	waitLog("catalog reloaded")
+}
