@@ -96,11 +96,15 @@ type Engine struct {
 
 // ruleRT is a rule with what the engine derives from it once.
 type ruleRT struct {
-	rule   *catalog.Rule
-	hold   time.Duration // how long hits wait for a rule they yield to
-	held   []heldHit     // FIFO, in release order
-	stepOf map[string][]int
-	isOf   map[string]bool // ratio numerator / absence follow-up signatures
+	rule *catalog.Rule
+	hold time.Duration // how long hits wait for a rule they yield to
+	// claimWait is the longest hold of the rules yielding to this one: its
+	// incident stays open at least that long after its last record, so a
+	// held hit can still find it.
+	claimWait time.Duration
+	held      []heldHit // FIFO, in release order
+	stepOf    map[string][]int
+	isOf      map[string]bool // ratio numerator / absence follow-up signatures
 }
 
 type ruleHits struct {
@@ -177,6 +181,13 @@ func New(cat *catalog.Catalog, opts Options) *Engine {
 			e.bySig[sid] = append(e.bySig[sid], rt)
 		}
 	}
+	for _, rt := range e.order {
+		for _, y := range rt.rule.YieldTo {
+			if t := e.rules[y.Rule]; t != nil {
+				t.claimWait = max(t.claimWait, rt.hold)
+			}
+		}
+	}
 	return e
 }
 
@@ -228,7 +239,10 @@ func (e *Engine) Observe(ev *parse.Event, hits []match.Hit, emit Emit) {
 		}
 	}
 	for _, rh := range e.ruleOf {
-		if rh.r.hold > 0 {
+		if rh.r.hold > 0 && (rh.r.rule.Kind != catalog.KindRatio || e.yields(rh.r, rh.hits)) {
+			// Held, in order (an absence's follow-ups must not overtake its
+			// trigger); a ratio holds only the records that may yield,
+			// not every request it counts.
 			e.holdHit(rh.r, ev, rh.hits, at, emit)
 			continue
 		}
@@ -261,19 +275,46 @@ func (e *Engine) Advance(t time.Time, emit Emit) {
 	if t.After(e.now) {
 		e.now = t
 	}
+	e.releaseDue(func(h *heldHit) bool { return !h.release.After(e.now) }, emit)
+	if e.now.Sub(e.swept) < time.Second {
+		return
+	}
+	e.sweep(emit)
+}
+
+// releaseDue releases the held hits due() accepts, across all rules in
+// the order of their release time (then of arrival): a rule's hits must not
+// wait for another rule's to be decided just because of catalog order.
+func (e *Engine) releaseDue(due func(*heldHit) bool, emit Emit) {
+	type item struct {
+		rt *ruleRT
+		h  heldHit
+	}
+	var ready []item
 	for _, rt := range e.order {
 		n := 0
-		for n < len(rt.held) && !rt.held[n].release.After(e.now) {
-			e.release(rt, rt.held[n], emit)
+		for n < len(rt.held) && due(&rt.held[n]) {
+			ready = append(ready, item{rt, rt.held[n]})
 			n++
 		}
 		if n > 0 {
 			rt.held = append(rt.held[:0], rt.held[n:]...)
 		}
 	}
-	if e.now.Sub(e.swept) < time.Second {
-		return
+	slices.SortStableFunc(ready, func(a, b item) int {
+		if c := a.h.release.Compare(b.h.release); c != 0 {
+			return c
+		}
+		return int(a.h.seq) - int(b.h.seq)
+	})
+	for _, it := range ready {
+		e.release(it.rt, it.h, emit)
 	}
+}
+
+// sweep resolves quiet incidents, fires absences past their deadline and
+// forgets expired pending state.
+func (e *Engine) sweep(emit Emit) {
 	e.swept = e.now
 	for _, key := range e.sortedKeys() {
 		st := e.live[key]
@@ -285,7 +326,9 @@ func (e *Engine) Advance(t time.Time, emit Emit) {
 			continue
 		}
 		switch {
-		case st.inc != nil && e.now.Sub(st.inc.LastSeen) > st.r.rule.Cooldown:
+		case st.inc != nil && e.now.Sub(st.inc.LastSeen) > max(st.r.rule.Cooldown, st.r.claimWait):
+			// Quiet for its cooldown, and for as long as a held hit of a
+			// rule yielding to it could still arrive.
 			st.inc.Status = incident.StatusResolved
 			emit(e.snapshot(st))
 			delete(e.live, key)
@@ -307,15 +350,12 @@ func (e *Engine) Advance(t time.Time, emit Emit) {
 	}
 }
 
-// Flush releases every held hit without moving the clock: the end of a
-// scan's input, where nothing more can claim them.
+// Flush releases every held hit without moving the clock, then settles what
+// the logs' time already decides (absences past their deadline): the end
+// of a scan's input, where nothing more can come.
 func (e *Engine) Flush(emit Emit) {
-	for _, rt := range e.order {
-		for _, h := range rt.held {
-			e.release(rt, h, emit)
-		}
-		rt.held = rt.held[:0]
-	}
+	e.releaseDue(func(*heldHit) bool { return true }, emit)
+	e.sweep(emit)
 }
 
 // Open returns snapshots of the incidents still open, in the order they
@@ -352,10 +392,12 @@ func (e *Engine) release(rt *ruleRT, h heldHit, emit Emit) {
 	for i := range h.hits {
 		hits[i] = &h.hits[i]
 	}
-	for _, y := range rt.rule.YieldTo {
-		if st := e.claimant(y, &h.ev, hits, h.at); st != nil {
-			e.absorb(st, rt, &h.ev, hits, h.at, h.seq, emit)
-			return
+	if e.yields(rt, hits) {
+		for _, y := range rt.rule.YieldTo {
+			if st := e.claimant(y, &h.ev, hits, h.at); st != nil {
+				e.absorb(st, rt, &h.ev, hits, h.at, h.seq, emit)
+				return
+			}
 		}
 	}
 	e.apply(rt, &h.ev, hits, h.at, h.seq, emit)
@@ -416,6 +458,9 @@ func (e *Engine) absorb(st *state, from *ruleRT, ev *parse.Event, hits []*match.
 	}
 	if at.After(st.inc.LastSeen) {
 		st.inc.LastSeen = at
+	}
+	if at.Before(st.inc.FirstSeen) {
+		st.inc.FirstSeen = at // the problem showed earlier in another log (the id stays)
 	}
 	st.dirty = true
 	if e.now.Sub(st.emitted) >= e.opts.UpdateEvery {
@@ -514,6 +559,20 @@ func (e *Engine) apply(rt *ruleRT, ev *parse.Event, hits []*match.Hit, at time.T
 			st.waiting = &p
 		}
 	}
+}
+
+// yields reports whether a record of a rule that yields may go to another
+// rule's incident: for a ratio only its numerator records (the slow
+// requests, not every request counted), for an absence only its triggers
+// (what follows them is the rule's own business).
+func (e *Engine) yields(rt *ruleRT, hits []*match.Hit) bool {
+	switch rt.rule.Kind {
+	case catalog.KindRatio:
+		return e.isFollowUp(rt, hits)
+	case catalog.KindAbsence:
+		return !e.isFollowUp(rt, hits)
+	}
+	return true
 }
 
 func (e *Engine) isFollowUp(rt *ruleRT, hits []*match.Hit) bool {

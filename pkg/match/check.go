@@ -19,6 +19,9 @@ var eventKeys = map[string]bool{"pid": true, "source": true, "level": true, "hos
 func checkRules(cat *catalog.Catalog, set *Set, errs *catalog.ErrorList) {
 	for _, r := range cat.Rules {
 		known := map[string]bool{}
+		if r.Kind == catalog.KindRatio {
+			known["share"], known["requests"] = true, true // filled by the engine
+		}
 		for _, sid := range r.Signatures {
 			sig, ok := set.byID[sid]
 			if !ok {
