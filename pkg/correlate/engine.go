@@ -452,10 +452,10 @@ func (e *Engine) absorb(st *state, from *ruleRT, ev *parse.Event, hits []*match.
 	if !slices.Contains(st.inc.Related, from.rule.ID) {
 		st.inc.Related = append(st.inc.Related, from.rule.ID)
 	}
-	if e.count(st, seq, at) {
-		e.addEvidence(st.inc, e.evidence(ev, hits[0], at))
-		addSource(st.inc, ev.Source)
-	}
+	// A record counts once, but its evidence says every way it was seen.
+	fresh := e.count(st, seq, at)
+	e.addEvidence(st.inc, e.evidence(ev, primaryHit(from, hits), at), fresh)
+	addSource(st.inc, ev.Source)
 	if at.After(st.inc.LastSeen) {
 		st.inc.LastSeen = at
 	}
@@ -495,7 +495,7 @@ func (e *Engine) stateFor(rt *ruleRT, ev *parse.Event, hits []*match.Hit) *state
 // apply runs a rule's condition on one record's hits.
 func (e *Engine) apply(rt *ruleRT, ev *parse.Event, hits []*match.Hit, at time.Time, seq uint64, emit Emit) {
 	st := e.stateFor(rt, ev, hits)
-	evd := e.evidence(ev, hits[0], at)
+	evd := e.evidence(ev, primaryHit(rt, hits), at)
 	for _, h := range hits {
 		e.collect(st, ev, h)
 	}
@@ -510,10 +510,9 @@ func (e *Engine) apply(rt *ruleRT, ev *parse.Event, hits []*match.Hit, at time.T
 	}
 	if st.inc != nil {
 		// The problem goes on: the incident grows.
-		if e.count(st, seq, at) {
-			e.addEvidence(st.inc, evd)
-			addSource(st.inc, ev.Source)
-		}
+		fresh := e.count(st, seq, at)
+		e.addEvidence(st.inc, evd, fresh)
+		addSource(st.inc, ev.Source)
 		st.inc.LastSeen = at
 		st.dirty = true
 		if at.Sub(st.emitted) >= e.opts.UpdateEvery {
@@ -559,6 +558,19 @@ func (e *Engine) apply(rt *ruleRT, ev *parse.Event, hits []*match.Hit, at time.T
 			st.waiting = &p
 		}
 	}
+}
+
+// primaryHit is the hit that says what a record is to a rule: for a ratio,
+// its numerator (the 499, not "a request"); else the first.
+func primaryHit(rt *ruleRT, hits []*match.Hit) *match.Hit {
+	if rt.rule.Kind == catalog.KindRatio {
+		for _, h := range hits {
+			if rt.isOf[h.Signature.ID] {
+				return h
+			}
+		}
+	}
+	return hits[0]
 }
 
 // yields reports whether a record of a rule that yields may go to another
@@ -659,7 +671,7 @@ func (e *Engine) applyRatio(st *state, hits []*match.Hit, at time.Time, seq uint
 	share := fmt.Sprintf("%.1f%%", 100*float64(of)/float64(max(total, 1)))
 	if st.inc != nil {
 		if isOf && e.count(st, seq, at) {
-			e.addEvidence(st.inc, evd)
+			e.addEvidence(st.inc, evd, true)
 			if holds {
 				st.inc.LastSeen = at
 			}
@@ -751,7 +763,7 @@ func (e *Engine) raise(st *state, hits []pendingHit, at time.Time, emit Emit) {
 	slices.SortStableFunc(hits, func(a, b pendingHit) int { return a.at.Compare(b.at) })
 	for _, p := range hits {
 		if e.count(st, p.seq, p.at) {
-			e.addEvidence(inc, p.ev)
+			e.addEvidence(inc, p.ev, true)
 			addSource(inc, p.ev.Source)
 		}
 	}
@@ -779,9 +791,16 @@ func (e *Engine) evidence(ev *parse.Event, h *match.Hit, at time.Time) incident.
 	return incident.Evidence{Time: t, Source: ev.Source, Offset: ev.Offset, LineNo: ev.LineNo, Signature: h.Signature.ID, Line: strings.Clone(line)}
 }
 
-func (e *Engine) addEvidence(inc *incident.Incident, evd incident.Evidence) {
-	for _, x := range inc.Evidence {
+// addEvidence keeps a record as evidence, up to the cap; fresh says the
+// record was not counted before (only then does one past the cap count as
+// dropped).
+func (e *Engine) addEvidence(inc *incident.Incident, evd incident.Evidence, fresh bool) {
+	for i, x := range inc.Evidence {
 		if x.Source == evd.Source && x.Offset == evd.Offset && x.Line == evd.Line {
+			// The same record, seen again as something else: say so.
+			if !slices.Contains(strings.Split(x.Signature, ","), evd.Signature) {
+				inc.Evidence[i].Signature += "," + evd.Signature
+			}
 			return
 		}
 	}
@@ -789,7 +808,9 @@ func (e *Engine) addEvidence(inc *incident.Incident, evd incident.Evidence) {
 		inc.Evidence = append(inc.Evidence, evd)
 		return
 	}
-	inc.EvidenceDropped++
+	if fresh {
+		inc.EvidenceDropped++
+	}
 }
 
 func addSource(inc *incident.Incident, src string) {
