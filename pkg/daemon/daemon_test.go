@@ -115,12 +115,17 @@ func TestDaemonInProcess(t *testing.T) {
 // TestDaemonGlobPicksUpNewFiles: a file that appears under a followed glob
 // is followed from its first byte.
 func TestDaemonGlobPicksUpNewFiles(t *testing.T) {
-	cat, _ := catalog.Load(sigtail.Catalog, "")
+	// The test catalog: one incident per WORKER TIMEOUT, held by nothing.
+	cat, err := catalog.Load(os.DirFS("testdata/catalog"), "testdata/catalog")
+	if err != nil {
+		t.Fatal(err)
+	}
 	set, _ := match.Compile(cat)
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "a.log"), nil, 0o644)
 	out := &memSink{}
-	d := daemon.New(daemon.Config{
+	metrics := daemon.NewMetrics()
+	d := daemon.New(daemon.Config{Metrics: metrics,
 		Files: []daemon.FileSource{{Path: filepath.Join(dir, "*.log")}}, Catalog: cat, Set: set, Location: time.UTC,
 		Sinks: []sink.Sink{out}, Log: zerolog.Nop(), Tick: 20 * time.Millisecond, Poll: 5 * time.Millisecond,
 		IdleFlush: 50 * time.Millisecond, GlobEvery: 20 * time.Millisecond,
@@ -128,9 +133,16 @@ func TestDaemonGlobPicksUpNewFiles(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- d.Run(ctx) }()
-	os.WriteFile(filepath.Join(dir, "b.log"), []byte("[2026-11-24 10:00:00 +0000] [1] [CRITICAL] WORKER TIMEOUT (pid:9)\n"), 0o644)
+	// Once a.log is followed, the daemon has started: b.log is new.
 	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(strings.Join(out.rules(), " "), "gunicorn.worker_timeout:open") {
+	for testutil.ToFloat64(metrics.FileEvents.WithLabelValues(filepath.Join(dir, "a.log"), "open")) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("a.log never followed")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	os.WriteFile(filepath.Join(dir, "b.log"), []byte("[2026-11-24 10:00:00 +0000] [1] [CRITICAL] WORKER TIMEOUT (pid:9)\n"), 0o644)
+	for !strings.Contains(strings.Join(out.rules(), " "), "test.each_timeout:open") {
 		if time.Now().After(deadline) {
 			t.Fatalf("the new file was not followed; got %v", out.rules())
 		}
