@@ -102,6 +102,7 @@ type ruleRT struct {
 	// incident stays open at least that long after its last record, so a
 	// held hit can still find it.
 	claimWait time.Duration
+	key       string    // the state key of an ungrouped rule
 	held      []heldHit // FIFO, in release order
 	stepOf    map[string][]int
 	isOf      map[string]bool // ratio numerator / absence follow-up signatures
@@ -163,7 +164,7 @@ func New(cat *catalog.Catalog, opts Options) *Engine {
 		if !r.Detectable {
 			continue
 		}
-		rt := &ruleRT{rule: r, stepOf: map[string][]int{}, isOf: map[string]bool{}, hold: holdFor(cat, r, 0)}
+		rt := &ruleRT{rule: r, stepOf: map[string][]int{}, isOf: map[string]bool{}, hold: holdFor(cat, r, 0), key: r.ID + "\x00"}
 		for i, step := range r.Steps {
 			for _, s := range step {
 				rt.stepOf[s] = append(rt.stepOf[s], i)
@@ -316,29 +317,21 @@ func (e *Engine) releaseDue(due func(*heldHit) bool, emit Emit) {
 // forgets expired pending state.
 func (e *Engine) sweep(emit Emit) {
 	e.swept = e.now
-	for _, key := range e.sortedKeys() {
-		st := e.live[key]
-		if st.inc == nil && st.waiting != nil && e.now.Sub(st.waiting.at) > st.r.rule.Within {
-			// Nothing followed in time: the absence is the incident.
-			w := *st.waiting
-			st.waiting = nil
-			e.raise(st, []pendingHit{w}, w.at, emit)
-			continue
-		}
+	// Most states need nothing; those that do are acted on in key order,
+	// so that what is emitted, and in which order, depends only on the
+	// input (sorting them all every second would cost more than the rest).
+	act := e.keys[:0]
+	for key, st := range e.live {
 		switch {
-		case st.inc != nil && e.now.Sub(st.inc.LastSeen) > max(st.r.rule.Cooldown, st.r.claimWait):
-			// Quiet for its cooldown, and for as long as a held hit of a
-			// rule yielding to it could still arrive.
-			st.inc.Status = incident.StatusResolved
-			emit(e.snapshot(st))
-			delete(e.live, key)
+		case st.inc == nil && st.waiting != nil && e.now.Sub(st.waiting.at) > st.r.rule.Within,
+			st.inc != nil && e.now.Sub(st.inc.LastSeen) > max(st.r.rule.Cooldown, st.r.claimWait),
+			st.inc != nil && st.dirty && e.now.Sub(st.emitted) >= e.opts.UpdateEvery:
+			act = append(act, key)
 		case st.inc == nil:
 			st.expire(e.now)
 			if st.idle() {
 				delete(e.live, key)
 			}
-		case st.dirty && e.now.Sub(st.emitted) >= e.opts.UpdateEvery:
-			e.emitUpdate(st, emit)
 		}
 		if st.counted != nil && len(st.counted) > 4096 {
 			for seq, at := range st.counted {
@@ -346,6 +339,26 @@ func (e *Engine) sweep(emit Emit) {
 					delete(st.counted, seq)
 				}
 			}
+		}
+	}
+	slices.Sort(act)
+	e.keys = act
+	for _, key := range act {
+		st := e.live[key]
+		switch {
+		case st.inc == nil:
+			// Nothing followed in time: the absence is the incident.
+			w := *st.waiting
+			st.waiting = nil
+			e.raise(st, []pendingHit{w}, w.at, emit)
+		case e.now.Sub(st.inc.LastSeen) > max(st.r.rule.Cooldown, st.r.claimWait):
+			// Quiet for its cooldown, and for as long as a held hit of a
+			// rule yielding to it could still arrive.
+			st.inc.Status = incident.StatusResolved
+			emit(e.snapshot(st))
+			delete(e.live, key)
+		default:
+			e.emitUpdate(st, emit)
 		}
 	}
 }
@@ -483,7 +496,10 @@ func (e *Engine) count(st *state, seq uint64, at time.Time) bool {
 }
 
 func (e *Engine) stateFor(rt *ruleRT, ev *parse.Event, hits []*match.Hit) *state {
-	key := rt.rule.ID + "\x00" + groupKey(rt.rule, ev, hits)
+	key := rt.key // no group: one state, and no string built per record
+	if len(rt.rule.GroupBy) > 0 || len(rt.rule.Join) > 0 {
+		key = rt.rule.ID + "\x00" + groupKey(rt.rule, ev, hits)
+	}
 	st := e.live[key]
 	if st == nil {
 		st = &state{r: rt, key: key, values: map[string][]string{}}
@@ -495,14 +511,23 @@ func (e *Engine) stateFor(rt *ruleRT, ev *parse.Event, hits []*match.Hit) *state
 // apply runs a rule's condition on one record's hits.
 func (e *Engine) apply(rt *ruleRT, ev *parse.Event, hits []*match.Hit, at time.Time, seq uint64, emit Emit) {
 	st := e.stateFor(rt, ev, hits)
+	r := rt.rule
+	if r.Kind == catalog.KindRatio {
+		// Most records a ratio sees are only counted (every request):
+		// they cost a counter, not evidence or values.
+		if !e.isFollowUp(rt, hits) {
+			e.countRatio(st, at, false)
+			return
+		}
+		for _, h := range hits {
+			e.collect(st, ev, h)
+		}
+		e.applyRatio(st, hits, at, seq, e.evidence(ev, primaryHit(rt, hits), at), emit)
+		return
+	}
 	evd := e.evidence(ev, primaryHit(rt, hits), at)
 	for _, h := range hits {
 		e.collect(st, ev, h)
-	}
-	r := rt.rule
-	if r.Kind == catalog.KindRatio {
-		e.applyRatio(st, hits, at, seq, evd, emit)
-		return
 	}
 	if r.Kind == catalog.KindAbsence && e.isFollowUp(rt, hits) {
 		st.waiting = nil // what was awaited came
@@ -641,34 +666,13 @@ func (st *state) sequenceChain() []pendingHit {
 // incident while the share holds.
 func (e *Engine) applyRatio(st *state, hits []*match.Hit, at time.Time, seq uint64, evd incident.Evidence, emit Emit) {
 	r := st.r.rule
-	isOf := false
-	for _, h := range hits {
-		if st.r.isOf[h.Signature.ID] {
-			isOf = true
-		}
+	total, of := e.countRatio(st, at, true)
+	st.ratioEv = append(st.ratioEv, pendingHit{at: at, seq: seq, ev: evd})
+	if len(st.ratioEv) > e.opts.MaxEvidence {
+		st.ratioEv = st.ratioEv[1:]
 	}
-	slice := r.Window / ratioBuckets
-	start := at.Truncate(max(slice, time.Millisecond))
-	if n := len(st.buckets); n == 0 || st.buckets[n-1].start.Before(start) {
-		st.buckets = append(st.buckets, bucket{start: start})
-	}
-	st.expire(at)
-	b := &st.buckets[len(st.buckets)-1]
-	b.total++
-	if isOf {
-		b.of++
-		st.ratioEv = append(st.ratioEv, pendingHit{at: at, seq: seq, ev: evd})
-		if len(st.ratioEv) > e.opts.MaxEvidence {
-			st.ratioEv = st.ratioEv[1:]
-		}
-	}
-	total, of := 0, 0
-	for _, b := range st.buckets {
-		total += b.total
-		of += b.of
-	}
+	isOf := true
 	holds := total >= r.MinCount && float64(of) >= r.RatioAtLeast*float64(total)
-	share := fmt.Sprintf("%.1f%%", 100*float64(of)/float64(max(total, 1)))
 	if st.inc != nil {
 		if isOf && e.count(st, seq, at) {
 			e.addEvidence(st.inc, evd, true)
@@ -682,12 +686,36 @@ func (e *Engine) applyRatio(st *state, hits []*match.Hit, at time.Time, seq uint
 	if !holds || !isOf {
 		return
 	}
-	st.values["share"] = []string{share}
+	st.values["share"] = []string{fmt.Sprintf("%.1f%%", 100*float64(of)/float64(max(total, 1)))}
 	st.values["requests"] = []string{strconv.Itoa(total)}
 	ev := st.ratioEv
 	st.ratioEv = nil
 	e.raise(st, ev, at, emit)
 	st.inc.Count = of // the incident stands for every such record in the window
+}
+
+// countRatio counts one record (a numerator when isOf) in the ratio's
+// window and returns the window's totals.
+func (e *Engine) countRatio(st *state, at time.Time, isOf bool) (total, of int) {
+	r := st.r.rule
+	slice := max(r.Window/ratioBuckets, time.Millisecond)
+	start := at.Truncate(slice)
+	if n := len(st.buckets); n == 0 || st.buckets[n-1].start.Before(start) {
+		st.buckets = append(st.buckets, bucket{start: start})
+	}
+	if len(st.buckets) > 0 && at.Sub(st.buckets[0].start) > r.Window {
+		st.expire(at)
+	}
+	b := &st.buckets[len(st.buckets)-1]
+	b.total++
+	if isOf {
+		b.of++
+	}
+	for _, b := range st.buckets {
+		total += b.total
+		of += b.of
+	}
+	return total, of
 }
 
 // expire drops what fell out of the rule's window.

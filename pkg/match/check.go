@@ -74,6 +74,9 @@ func CheckSamples(set *Set) error {
 			}
 			for name, want := range smp.Captures {
 				got, ok := h.Get(name)
+				if !ok && sig.Spec.Pattern == "" {
+					got, ok = ev.Get(name) // a numeric signature's value is its field
+				}
 				switch {
 				case !ok:
 					errs.Add(smp.Pos, spec.ID, "sample captures no %q (want %q)", name, want)

@@ -173,7 +173,7 @@ func compileSignature(spec *catalog.SignatureSpec) (*Signature, error) {
 	}
 	numeric := sig.atLeast != nil || sig.atMost != nil
 	if numeric {
-		sig.Names = []string{sig.Field}
+		sig.Names = []string{sig.Field} // a field of the event (see match)
 	}
 	re, errRE2 := regexp.Compile(spec.Pattern)
 	switch {
@@ -294,7 +294,9 @@ func (sig *Signature) match(ev *parse.Event, text string, dst []Hit) []Hit {
 		if !ok || sig.atLeast != nil && v < *sig.atLeast || sig.atMost != nil && v > *sig.atMost {
 			return dst
 		}
-		caps = append(caps, Capture{Name: sig.Field, Value: text})
+		// No capture: the value is the event's own field, found there by
+		// name, and a numeric signature may run on every record (every
+		// request counted by a ratio) where an allocation would show.
 	}
 	if sig.re != nil && sig.Spec.Pattern != "" {
 		// Most records that pass the prefilter still do not match, and

@@ -190,6 +190,7 @@ func scanStream(ctx context.Context, cfg *Config, paths []string, st stream, sta
 	var p parse.Parser
 	var format parse.Format
 	var lines lineNumbers
+	var fields fieldArena
 	m := match.NewMatcher(cfg.Set)
 	var ev parse.Event
 	var hits []match.Hit
@@ -226,7 +227,7 @@ func scanStream(ctx context.Context, cfg *Config, paths []string, st stream, sta
 		}
 		fs.Hits++
 		r := hitRecord{ev: ev, hits: slices.Clone(hits)}
-		r.ev.Fields = slices.Clone(ev.Fields)
+		r.ev.Fields = fields.copy(ev.Fields)
 		select {
 		case out <- r:
 			return true
@@ -379,9 +380,12 @@ func merge(ctx context.Context, chans []chan hitRecord, fn func(*hitRecord)) {
 		pull(i)
 	}
 	for len(h) > 0 && ctx.Err() == nil {
-		it := h.pop()
-		fn(&it.rec)
-		pull(it.src)
+		// fn sees the record where it lies in the heap (fn keeps only
+		// copies), then it is popped: no copy of it escapes per record.
+		fn(&h[0].rec)
+		src := h[0].src
+		h.pop()
+		pull(src)
 	}
 	// Drain on cancellation so the readers can finish.
 	for _, c := range chans {
@@ -479,4 +483,24 @@ func (l *lineNumbers) take(off int64) lineAt {
 		}
 	}
 	return lineAt{file: l.file}
+}
+
+// fieldArena copies the fields of records that go on to correlation into
+// shared blocks: one allocation per block rather than one per record (on
+// an access log where a ratio counts every request, that is most of them).
+// A block is never written again where a copy lies, so copies are stable.
+type fieldArena struct {
+	block []parse.Field
+}
+
+func (a *fieldArena) copy(f []parse.Field) []parse.Field {
+	if len(f) == 0 {
+		return nil
+	}
+	if cap(a.block)-len(a.block) < len(f) {
+		a.block = make([]parse.Field, 0, max(4096, len(f)))
+	}
+	start := len(a.block)
+	a.block = append(a.block, f...)
+	return a.block[start:len(a.block):len(a.block)]
 }
