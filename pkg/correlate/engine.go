@@ -91,6 +91,7 @@ type Engine struct {
 	swept  time.Time
 	seq    uint64 // records seen, numbering them
 	keys   []string
+	keyBuf []byte     // scratch: a state key being built
 	ruleOf []ruleHits // scratch: the current record's hits per rule
 }
 
@@ -233,8 +234,14 @@ func (e *Engine) Observe(ev *parse.Event, hits []match.Hit, emit Emit) {
 		for _, rt := range e.bySig[h.Signature.ID] {
 			j := slices.IndexFunc(e.ruleOf, func(x ruleHits) bool { return x.r == rt })
 			if j < 0 {
-				e.ruleOf = append(e.ruleOf, ruleHits{r: rt})
-				j = len(e.ruleOf) - 1
+				// Reuse the slot, and its hits buffer, from earlier records.
+				j = len(e.ruleOf)
+				if j < cap(e.ruleOf) {
+					e.ruleOf = e.ruleOf[:j+1]
+					e.ruleOf[j].r = rt
+				} else {
+					e.ruleOf = append(e.ruleOf, ruleHits{r: rt})
+				}
 			}
 			e.ruleOf[j].hits = append(e.ruleOf[j].hits, h)
 		}
@@ -498,7 +505,11 @@ func (e *Engine) count(st *state, seq uint64, at time.Time) bool {
 func (e *Engine) stateFor(rt *ruleRT, ev *parse.Event, hits []*match.Hit) *state {
 	key := rt.key // no group: one state, and no string built per record
 	if len(rt.rule.GroupBy) > 0 || len(rt.rule.Join) > 0 {
-		key = rt.rule.ID + "\x00" + groupKey(rt.rule, ev, hits)
+		e.keyBuf = append(append(e.keyBuf[:0], rt.key...), groupKey(rt.rule, ev, hits)...)
+		if st := e.live[string(e.keyBuf)]; st != nil { // looked up without a copy
+			return st
+		}
+		key = string(e.keyBuf)
 	}
 	st := e.live[key]
 	if st == nil {
