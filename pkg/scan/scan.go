@@ -114,16 +114,18 @@ func Run(ctx context.Context, cfg Config, paths []string) (*Result, error) {
 		res.Files[i].Name = p
 	}
 	streams := groupRotations(paths)
-	chans := make([]chan hitRecord, len(streams))
+	chans := make([]chan []hitRecord, len(streams))
 	ends := make([]time.Time, len(streams))
 	var wg sync.WaitGroup
 	for i, st := range streams {
-		chans[i] = make(chan hitRecord, 256)
+		chans[i] = make(chan []hitRecord, 8)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer close(chans[i])
-			ends[i] = scanStream(ctx, &cfg, paths, st, res.Files, chans[i])
+			b := &batcher{ctx: ctx, out: chans[i]}
+			ends[i] = scanStream(ctx, &cfg, paths, st, res.Files, b)
+			b.flush()
 		}()
 	}
 
@@ -184,7 +186,7 @@ type stream struct {
 // scanStream reads the files of one stream to their end, sending matching
 // records to out in order, and fills their stats. It returns the latest
 // event time seen.
-func scanStream(ctx context.Context, cfg *Config, paths []string, st stream, stats []FileStats, out chan<- hitRecord) time.Time {
+func scanStream(ctx context.Context, cfg *Config, paths []string, st stream, stats []FileStats, out *batcher) time.Time {
 	var latest, lastTime time.Time
 	var j *parse.Joiner
 	var p parse.Parser
@@ -228,12 +230,7 @@ func scanStream(ctx context.Context, cfg *Config, paths []string, st stream, sta
 		fs.Hits++
 		r := hitRecord{ev: ev, hits: slices.Clone(hits)}
 		r.ev.Fields = fields.copy(ev.Fields)
-		select {
-		case out <- r:
-			return true
-		case <-ctx.Done():
-			return false
-		}
+		return out.add(r)
 	}
 	feed := func(file int, text string, off int64) bool {
 		lines.add(file, off)
@@ -362,28 +359,71 @@ func parseAny(cfg *Config, rec string, pctx *parse.Context, ev *parse.Event, ski
 	return false
 }
 
+// batcher sends a stream's records in batches: one channel operation per
+// batch rather than per record.
+type batcher struct {
+	ctx   context.Context
+	out   chan<- []hitRecord
+	batch []hitRecord
+}
+
+const batchSize = 128
+
+func (b *batcher) add(r hitRecord) bool {
+	if b.batch == nil {
+		b.batch = make([]hitRecord, 0, batchSize)
+	}
+	b.batch = append(b.batch, r)
+	if len(b.batch) < batchSize {
+		return true
+	}
+	return b.flush()
+}
+
+// flush sends what is batched; false when ctx is done.
+func (b *batcher) flush() bool {
+	if len(b.batch) == 0 {
+		return true
+	}
+	select {
+	case b.out <- b.batch:
+		b.batch = nil // the receiver owns it now
+		return true
+	case <-b.ctx.Done():
+		return false
+	}
+}
+
 // merge feeds records from every channel to fn in event-time order (ties in
 // channel order). Each channel must be in time order itself, which log
 // files are, up to the seconds their writers race over.
-func merge(ctx context.Context, chans []chan hitRecord, fn func(*hitRecord)) {
+func merge(ctx context.Context, chans []chan []hitRecord, fn func(*hitRecord)) {
 	var h recHeap
-	pull := func(i int) {
+	pull := func(i int) bool {
 		select {
-		case r, ok := <-chans[i]:
-			if ok {
-				h.push(heapItem{rec: r, src: i})
+		case b, ok := <-chans[i]:
+			if ok && len(b) > 0 {
+				h.push(heapItem{batch: b, src: i})
+				return true
 			}
 		case <-ctx.Done():
 		}
+		return false
 	}
 	for i := range chans {
 		pull(i)
 	}
 	for len(h) > 0 && ctx.Err() == nil {
-		// fn sees the record where it lies in the heap (fn keeps only
-		// copies), then it is popped: no copy of it escapes per record.
-		fn(&h[0].rec)
-		src := h[0].src
+		// fn sees the record where it lies in its batch (fn keeps only
+		// copies).
+		top := &h[0]
+		fn(&top.batch[top.idx])
+		top.idx++
+		if top.idx < len(top.batch) {
+			h.down(0) // the source's next record may not be the earliest now
+			continue
+		}
+		src := top.src
 		h.pop()
 		pull(src)
 	}
@@ -395,16 +435,17 @@ func merge(ctx context.Context, chans []chan hitRecord, fn func(*hitRecord)) {
 }
 
 type heapItem struct {
-	rec hitRecord
-	src int
+	batch []hitRecord
+	idx   int
+	src   int
 }
 
-// recHeap is a binary min-heap of the next record of each input; typed, so
-// that pushing a record does not box it.
+// recHeap is a binary min-heap of the next record of each input.
 type recHeap []heapItem
 
 func (h recHeap) less(i, j int) bool {
-	if c := h[i].rec.ev.Time.Compare(h[j].rec.ev.Time); c != 0 {
+	a, b := &h[i].batch[h[i].idx], &h[j].batch[h[j].idx]
+	if c := a.ev.Time.Compare(b.ev.Time); c != 0 {
 		return c < 0
 	}
 	return h[i].src < h[j].src
@@ -423,29 +464,31 @@ func (h *recHeap) push(it heapItem) {
 	}
 }
 
-func (h *recHeap) pop() heapItem {
+func (h *recHeap) pop() {
 	a := *h
-	top := a[0]
 	last := len(a) - 1
 	a[0] = a[last]
 	a[last] = heapItem{}
-	a = a[:last]
-	for i := 0; ; {
+	*h = a[:last]
+	h.down(0)
+}
+
+// down restores the heap below i after its item grew later.
+func (h recHeap) down(i int) {
+	for {
 		l, r, m := 2*i+1, 2*i+2, i
-		if l < len(a) && a.less(l, m) {
+		if l < len(h) && h.less(l, m) {
 			m = l
 		}
-		if r < len(a) && a.less(r, m) {
+		if r < len(h) && h.less(r, m) {
 			m = r
 		}
 		if m == i {
-			break
+			return
 		}
-		a[i], a[m] = a[m], a[i]
+		h[i], h[m] = h[m], h[i]
 		i = m
 	}
-	*h = a
-	return top
 }
 
 // lineNumbers maps the offset of a record's first line back to its file
