@@ -91,8 +91,11 @@ type Engine struct {
 	swept  time.Time
 	seq    uint64 // records seen, numbering them
 	keys   []string
-	keyBuf []byte     // scratch: a state key being built
-	ruleOf []ruleHits // scratch: the current record's hits per rule
+	keyBuf []byte // scratch: a state key being built
+	// nextRelease is the earliest release time of a held hit (zero: none);
+	// nextDue the earliest time a sweep has something to do.
+	nextRelease, nextDue time.Time
+	ruleOf               []ruleHits // scratch: the current record's hits per rule
 }
 
 // ruleRT is a rule with what the engine derives from it once.
@@ -274,6 +277,9 @@ func (e *Engine) holdHit(rt *ruleRT, ev *parse.Event, hits []*match.Hit, at time
 		rt.held = rt.held[1:]
 	}
 	rt.held = append(rt.held, h)
+	if e.nextRelease.IsZero() || h.release.Before(e.nextRelease) {
+		e.nextRelease = h.release
+	}
 }
 
 // Advance moves the clock to t (never backwards): held hits whose time has
@@ -283,11 +289,23 @@ func (e *Engine) Advance(t time.Time, emit Emit) {
 	if t.After(e.now) {
 		e.now = t
 	}
-	e.releaseDue(func(h *heldHit) bool { return !h.release.After(e.now) }, emit)
-	if e.now.Sub(e.swept) < time.Second {
+	if !e.nextRelease.IsZero() && !e.nextRelease.After(e.now) {
+		e.releaseDue(func(h *heldHit) bool { return !h.release.After(e.now) }, emit)
+	}
+	// A full sweep when something is due (an incident to resolve or
+	// update, an absence to fire), and at least once a minute to forget
+	// pending state that expired; never more than once a second.
+	if e.now.Sub(e.swept) < time.Second || e.now.Before(e.nextDue) && e.now.Sub(e.swept) < time.Minute {
 		return
 	}
 	e.sweep(emit)
+}
+
+// dueBy makes sure a sweep runs by t.
+func (e *Engine) dueBy(t time.Time) {
+	if e.nextDue.IsZero() || t.Before(e.nextDue) {
+		e.nextDue = t
+	}
 }
 
 // releaseDue releases the held hits due() accepts, across all rules in
@@ -309,6 +327,12 @@ func (e *Engine) releaseDue(due func(*heldHit) bool, emit Emit) {
 			rt.held = append(rt.held[:0], rt.held[n:]...)
 		}
 	}
+	e.nextRelease = time.Time{}
+	for _, rt := range e.order {
+		if len(rt.held) > 0 && (e.nextRelease.IsZero() || rt.held[0].release.Before(e.nextRelease)) {
+			e.nextRelease = rt.held[0].release
+		}
+	}
 	slices.SortStableFunc(ready, func(a, b item) int {
 		if c := a.h.release.Compare(b.h.release); c != 0 {
 			return c
@@ -324,6 +348,18 @@ func (e *Engine) releaseDue(due func(*heldHit) bool, emit Emit) {
 // forgets expired pending state.
 func (e *Engine) sweep(emit Emit) {
 	e.swept = e.now
+	var next time.Time
+	due := func(t time.Time) {
+		if next.IsZero() || t.Before(next) {
+			next = t
+		}
+	}
+	defer func() {
+		if next.IsZero() {
+			next = e.now.Add(time.Minute)
+		}
+		e.nextDue = next
+	}()
 	// Most states need nothing; those that do are acted on in key order,
 	// so that what is emitted, and in which order, depends only on the
 	// input (sorting them all every second would cost more than the rest).
@@ -338,6 +374,13 @@ func (e *Engine) sweep(emit Emit) {
 			st.expire(e.now)
 			if st.idle() {
 				delete(e.live, key)
+			} else if st.waiting != nil {
+				due(st.waiting.at.Add(st.r.rule.Within + time.Nanosecond))
+			}
+		default:
+			due(st.inc.LastSeen.Add(max(st.r.rule.Cooldown, st.r.claimWait) + time.Nanosecond))
+			if st.dirty {
+				due(st.emitted.Add(e.opts.UpdateEvery))
 			}
 		}
 		if st.counted != nil && len(st.counted) > 4096 {
@@ -544,6 +587,13 @@ func (e *Engine) apply(rt *ruleRT, ev *parse.Event, hits []*match.Hit, at time.T
 		st.waiting = nil // what was awaited came
 		return
 	}
+	if st.inc != nil && at.Sub(st.inc.LastSeen) > max(r.Cooldown, rt.claimWait) {
+		// Quiet past its cooldown before this record: that incident is
+		// over (the sweep would have said so by now), this is a new one.
+		st.inc.Status = incident.StatusResolved
+		emit(e.snapshot(st))
+		st.inc = nil
+	}
 	if st.inc != nil {
 		// The problem goes on: the incident grows.
 		fresh := e.count(st, seq, at)
@@ -592,6 +642,7 @@ func (e *Engine) apply(rt *ruleRT, ev *parse.Event, hits []*match.Hit, at time.T
 	case catalog.KindAbsence:
 		if st.waiting == nil {
 			st.waiting = &p
+			e.dueBy(at.Add(r.Within + time.Nanosecond))
 		}
 	}
 }
@@ -808,6 +859,7 @@ func (e *Engine) raise(st *state, hits []pendingHit, at time.Time, emit Emit) {
 	}
 	st.emitted = e.now
 	st.dirty = false
+	e.dueBy(at.Add(max(r.Cooldown, st.r.claimWait) + time.Nanosecond))
 	emit(e.snapshot(st))
 }
 
