@@ -22,12 +22,21 @@ func TestKmsg(t *testing.T) {
 		t.Skip(err)
 	}
 	marker := fmt.Sprintf("sigtail-kmsg-test-%d", time.Now().UnixNano())
-	read := func(k *Kmsg, want int) []Line {
+	read := func(k *Kmsg, want int, write func()) []Line {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		out := make(chan Line, 100)
+		events := make(chan Event, 10)
 		done := make(chan error, 1)
-		go func() { done <- k.Run(ctx, out, nil) }()
+		go func() { done <- k.Run(ctx, out, events) }()
+		select {
+		case <-events: // positioned (at the end, or where it resumes)
+		case <-time.After(10 * time.Second):
+			t.Fatal("Run did not start")
+		}
+		if write != nil {
+			write()
+		}
 		var got []Line
 		deadline := time.After(10 * time.Second)
 		for len(got) < want {
@@ -52,13 +61,11 @@ func TestKmsg(t *testing.T) {
 
 	// Reading new records: write three while reading.
 	k := &Kmsg{BootID: boot, Poll: time.Millisecond}
-	go func() {
-		time.Sleep(100 * time.Millisecond) // let Run seek to the end first
+	got := read(k, 3, func() {
 		for i := range 3 {
 			fmt.Fprintf(w, "<4>%s %d\n", marker, i)
 		}
-	}()
-	got := read(k, 3)
+	})
 	for i, l := range got {
 		if !strings.HasSuffix(l.Text, fmt.Sprintf("%s %d", marker, i)) || !strings.HasPrefix(l.Text, "12,") {
 			t.Errorf("record %d: %q (want user facility, prefix 12)", i, l.Text)
@@ -69,13 +76,13 @@ func TestKmsg(t *testing.T) {
 	}
 	// Resume after the first: only the second and third come again.
 	k = &Kmsg{BootID: boot, Poll: time.Millisecond, Start: got[0].File}
-	again := read(k, 2)
+	again := read(k, 2, nil)
 	if again[0].File.Seq != got[1].File.Seq {
 		t.Errorf("resumed at %d, want %d", again[0].File.Seq, got[1].File.Seq)
 	}
 	// After a reboot (another boot id) the ring is read from its start.
 	k = &Kmsg{BootID: func() string { return "other-boot" }, Poll: time.Millisecond, Start: got[2].File}
-	if all := read(k, 3); all[0].File.Seq != got[0].File.Seq {
+	if all := read(k, 3, nil); all[0].File.Seq != got[0].File.Seq {
 		t.Errorf("after a reboot read from %d, want %d", all[0].File.Seq, got[0].File.Seq)
 	}
 }
@@ -96,4 +103,15 @@ func TestKmsgSeq(t *testing.T) {
 			t.Errorf("kmsgSeq(%q) = %d %v", tt.rec, seq, ok)
 		}
 	}
+}
+
+func FuzzKmsgSeq(f *testing.F) {
+	f.Add([]byte("6,1234,5678901,-;hello"))
+	f.Add([]byte("6,1,2,c,caller=T1;x\n KEY=v"))
+	f.Fuzz(func(t *testing.T, rec []byte) {
+		seq, ok := kmsgSeq(rec)
+		if !ok && seq != 0 {
+			t.Fatalf("not a record but sequence %d", seq)
+		}
+	})
 }
