@@ -4,7 +4,7 @@ BIN     := bin/sigtail
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 SAMPLES := testdata/sample/gunicorn-error.log testdata/sample/nginx-error.log testdata/sample/nginx-access.log testdata/sample/kern.log
 
-.PHONY: all build run test vet fuzz bench lint-catalog clean
+.PHONY: all build run test vet fuzz bench lint-catalog clean test-outputs e2e
 
 all: build
 
@@ -25,6 +25,18 @@ test: vet lint-catalog
 
 lint-catalog: build
 	./$(BIN) lint
+
+# The outputs alone: spool, encodings, Loki and webhook test servers, and the
+# real systemd-journald and prometheus-alertmanager where they are installed.
+test-outputs:
+	$(GO) test -race -count=1 -v -run . ./pkg/sink 2>&1 | grep -E '^(--- |ok|FAIL|PASS)|outage|skip'
+
+# End to end: real Gunicorn (Debian's 20.1) behind real nginx, made to fail,
+# watched by the sigtail daemon (apt-get install gunicorn nginx
+# python3-gevent curl). About two and a half minutes; -capture refreshes
+# testdata/real/.
+e2e:
+	$(GO) test -tags e2e -count=1 -timeout 8m -v -run E2E ./cmd/sigtail
 
 # Run every fuzz target for FUZZTIME each (seeds alone run in `make test`).
 FUZZTIME ?= 30s

@@ -12,12 +12,14 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"gopkg.in/yaml.v3"
 
+	"github.com/sigtail/sigtail/pkg/catalog"
 	"github.com/sigtail/sigtail/pkg/checkpoint"
 	"github.com/sigtail/sigtail/pkg/correlate"
 	"github.com/sigtail/sigtail/pkg/daemon"
@@ -48,6 +50,11 @@ type runConfig struct {
 	FromStart         bool     `yaml:"from_start"`
 	Kernel            *bool    `yaml:"kernel"`
 	Units             []string `yaml:"units"`
+	// Outputs are where incidents go, in order (default: stdout).
+	Outputs []outputConfig `yaml:"outputs"`
+	// SpoolDir holds the spools of outputs that name none
+	// (default /var/lib/sigtail/spool).
+	SpoolDir string `yaml:"spool_dir"`
 }
 
 func loadRunConfig(path string) (*runConfig, error) {
@@ -84,10 +91,10 @@ func cmdRun(ctx context.Context, env *env, args []string) (int, error) {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(env.stderr, "Usage: sigtail run [flags]\n\nFollow the logs until stopped, writing incidents as JSON lines on stdout.\nSIGTERM drains and saves positions; SIGHUP reloads the catalog.\n\nFlags:\n")
+		fmt.Fprintf(env.stderr, "Usage: sigtail run [flags]\n\nFollow the logs until stopped, writing incidents as JSON lines on stdout\nor to the configured outputs (journald, Loki, Alertmanager, webhooks).\nSIGTERM drains and saves positions; SIGHUP reloads the catalog.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	configPath := fs.String("config", "", "configuration `FILE` (YAML: files, catalog, positions, listen, timezone, host, nginx_access_format, from_start)")
+	configPath := fs.String("config", "", "configuration `FILE` (YAML: files, kernel, units, outputs, spool_dir, catalog, positions, listen, timezone, host, nginx_access_format, from_start)")
 	var files multiFlag
 	fs.Var(&files, "file", "follow this `PATH` or glob (repeatable; replaces the config's files)")
 	catalogDir := fs.String("catalog", "", "catalog `DIR` replacing the built-in one")
@@ -99,12 +106,27 @@ func cmdRun(ctx context.Context, env *env, args []string) (int, error) {
 	kernel := fs.Bool("kernel", true, "follow the kernel log (/dev/kmsg, or journalctl -k where it cannot be read)")
 	var units multiFlag
 	fs.Var(&units, "unit", "follow this journald `UNIT`'s messages (repeatable; adds to the config's units)")
+	var outputs multiFlag
+	fs.Var(&outputs, "output", "send incidents to `OUTPUT`: stdout, journald, loki=URL, alertmanager=URL or webhook=URL (repeatable; replaces the config's outputs; default stdout)")
+	spoolDir := fs.String("spool-dir", "", "`DIR` of the outputs' spools (default /var/lib/sigtail/spool)")
 	if err := fs.Parse(args); err != nil {
 		return exitErr, errUsage
 	}
 	rc, err := loadRunConfig(*configPath)
 	if err != nil {
 		return exitErr, err
+	}
+	outputConfigs := rc.Outputs
+	if len(outputs) > 0 {
+		outputConfigs = nil
+		for _, v := range outputs {
+			o, err := parseOutputFlag(v)
+			if err != nil {
+				fmt.Fprintf(env.stderr, "sigtail run: %v\n", err)
+				return exitErr, errUsage
+			}
+			outputConfigs = append(outputConfigs, o)
+		}
 	}
 	pick := func(flagv, cfgv, def string) string {
 		switch {
@@ -159,10 +181,39 @@ func cmdRun(ctx context.Context, env *env, args []string) (int, error) {
 		name, _ = os.Hostname()
 	}
 	metrics := daemon.NewMetrics()
-	out := sink.NewJSON(env.stdout)
+	// The Alertmanager output labels alerts with the rule's group_by
+	// captures, from the catalog in force (SIGHUP swaps it).
+	var current atomic.Pointer[catalog.Catalog]
+	current.Store(cfg.Catalog)
+	sinks, err := buildOutputs(outputConfigs, &outputDeps{
+		stdout: env.stdout, spoolDir: pick(*spoolDir, rc.SpoolDir, "/var/lib/sigtail/spool"), host: name, version: version,
+		metrics: sink.NewMetrics(metrics.Registry), log: env.log,
+		groupFields: func(rule string) []string {
+			for _, r := range current.Load().Rules {
+				if r.ID == rule {
+					return r.GroupBy
+				}
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		if *configPath != "" && len(outputs) == 0 {
+			return exitErr, fmt.Errorf("config %s: %w", *configPath, err)
+		}
+		return exitErr, err
+	}
+	// Closed after the daemon stopped (and with it their delivery).
+	closeSinks := func() error {
+		var errs []error
+		for _, s := range sinks {
+			errs = append(errs, s.Close())
+		}
+		return errors.Join(errs...)
+	}
 	d := daemon.New(daemon.Config{
 		Files: srcs, Kernel: followKernel, Units: units, Catalog: cfg.Catalog, Set: cfg.Set, Parsers: cfg.Parsers, Location: cfg.Location,
-		Positions: store, Sinks: []sink.Sink{out}, Correlate: correlate.Options{Host: name},
+		Positions: store, Sinks: sinks, Correlate: correlate.Options{Host: name},
 		FromStart: *fromStart || rc.FromStart, Metrics: metrics, Log: env.log.With().Str("component", "daemon").Logger(),
 	})
 
@@ -170,6 +221,7 @@ func cmdRun(ctx context.Context, env *env, args []string) (int, error) {
 	if addr := pick(*listen, rc.Listen, "127.0.0.1:9847"); addr != "none" {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
+			closeSinks()
 			return exitErr, fmt.Errorf("listening on %s for /metrics: %w", addr, err)
 		}
 		mux := http.NewServeMux()
@@ -195,7 +247,9 @@ func cmdRun(ctx context.Context, env *env, args []string) (int, error) {
 					env.log.Error().Err(err).Msg("catalog reload failed; the old catalog stays in force")
 					continue
 				}
-				d.Reload(ctx, c.Catalog, c.Set)
+				if d.Reload(ctx, c.Catalog, c.Set) == nil {
+					current.Store(c.Catalog)
+				}
 			case <-ctx.Done():
 				return
 			}
@@ -205,9 +259,10 @@ func cmdRun(ctx context.Context, env *env, args []string) (int, error) {
 		env.log.Info().Str("file", s.Path).Str("format", string(s.Format)).Msg("following")
 	}
 	if err := d.Run(ctx); err != nil {
+		closeSinks()
 		return exitErr, err
 	}
-	if err := out.Close(); err != nil {
+	if err := closeSinks(); err != nil {
 		return exitErr, err
 	}
 	return exitOK, nil

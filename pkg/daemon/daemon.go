@@ -69,8 +69,13 @@ type Config struct {
 	// reads from the end of each file).
 	Positions *checkpoint.Store
 	// Sinks receive every incident, in order. Send must return only once
-	// the sink has taken the incident.
-	Sinks     []sink.Sink
+	// the sink has taken the incident. A sink that delivers in the
+	// background (a spool drained to Loki) is a runner: Run starts its
+	// delivery and stops it after the engine drained.
+	Sinks []sink.Sink
+	// SinkFlush is how long, at a stop, delivery may go on to empty the
+	// spools (default 5s); what is left is delivered after the next start.
+	SinkFlush time.Duration
 	Correlate correlate.Options
 	// Now is the wall clock, for the engine's timers while the logs are
 	// quiet (resolutions, absences); injected so tests control it.
@@ -114,6 +119,9 @@ func New(cfg Config) *Daemon {
 	}
 	if cfg.GlobEvery <= 0 {
 		cfg.GlobEvery = 10 * time.Second
+	}
+	if cfg.SinkFlush <= 0 {
+		cfg.SinkFlush = 5 * time.Second
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -185,13 +193,64 @@ type pin struct {
 	pos   source.Position
 }
 
+// runner is a sink with delivery work of its own: Run delivers until ctx
+// is done and returns nil then; it is started before the first Send and
+// stopped after the last.
+type runner interface {
+	Run(ctx context.Context) error
+}
+
+// flusher is a runner that can say when everything sent so far has been
+// delivered: Flush waits for that, or for ctx.
+type flusher interface {
+	Flush(ctx context.Context) error
+}
+
 // Run follows the logs until ctx is done, then drains: lines already read
 // are processed, their incidents delivered, the positions saved. It
 // returns nil after a clean stop.
+//
+// Stop order: the readers stop first; the engine loop drains what they
+// sent, so the last incidents reach the sinks; positions are saved; the
+// sinks that deliver in the background get SinkFlush to empty their
+// spools; then their delivery stops (what is left stays spooled).
 func (d *Daemon) Run(ctx context.Context) error {
 	cfg := &d.cfg
 	log := cfg.Log
 	eng := correlate.New(cfg.Catalog, cfg.Correlate)
+
+	// Sinks deliver on their own context: they outlive ctx until the
+	// engine has drained into them.
+	sinkCtx, stopSinks := context.WithCancel(context.Background())
+	var sinkRuns sync.WaitGroup
+	defer func() {
+		stopSinks()
+		sinkRuns.Wait()
+	}()
+	for _, s := range cfg.Sinks {
+		if r, ok := s.(runner); ok {
+			sinkRuns.Go(func() {
+				if err := r.Run(sinkCtx); err != nil {
+					log.Error().Err(err).Msg("an output stopped delivering")
+				}
+			})
+		}
+	}
+	flushSinks := func() {
+		fctx, cancel := context.WithTimeout(context.Background(), cfg.SinkFlush)
+		defer cancel()
+		var wg sync.WaitGroup
+		for _, s := range cfg.Sinks {
+			if f, ok := s.(flusher); ok {
+				wg.Go(func() {
+					if err := f.Flush(fctx); err != nil {
+						log.Warn().Err(err).Msg("stopping with incidents not yet delivered; they are delivered after the next start")
+					}
+				})
+			}
+		}
+		wg.Wait()
+	}
 
 	// Readers stop on readCtx; the engine loop drains what they sent.
 	readCtx, stopReading := context.WithCancel(context.Background())
@@ -246,6 +305,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 
 	emitted := 0
+	// held is set once an output refused an incident: from then on no
+	// position is saved, so the next start reads those lines again and
+	// raises the incident again (with the same id), and nothing is lost.
+	held := false
 	emit := func(inc *incident.Incident) {
 		emitted++
 		cfg.Metrics.Incidents.WithLabelValues(inc.Rule, inc.Severity.String(), string(inc.Status)).Inc()
@@ -255,6 +318,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 			if err := s.Send(context.Background(), inc); err != nil {
 				log.Error().Err(err).Str("incident", inc.ID).Msg("output refused an incident")
 				cfg.Metrics.SinkErrors.Inc()
+				if !held && cfg.Positions != nil {
+					log.Error().Msg("positions are held where they are: the next start reads again from there")
+				}
+				held = true
 			}
 		}
 	}
@@ -288,6 +355,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 				if fi, err := os.Stat(path); err == nil && pos.Ino != 0 {
 					cfg.Metrics.Lag.WithLabelValues(path).Set(float64(max(fi.Size()-st.last.Offset, 0)))
 				}
+			}
+			if held {
+				continue
 			}
 			cfg.Positions.Set(path, checkpoint.Position{Dev: pos.Dev, Ino: pos.Ino, Fingerprint: pos.Fingerprint, Offset: pos.Offset,
 				Seq: pos.Seq, BootID: pos.BootID, Cursor: pos.Cursor})
@@ -370,6 +440,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 				break
 			}
 			save()
+			flushSinks()
 			log.Info().Msg("stopped")
 			return nil
 		}

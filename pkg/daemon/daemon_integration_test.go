@@ -245,6 +245,10 @@ func TestRotationsLoseNothing(t *testing.T) {
 		got := waitFor(t, outPath, w.pids, 60*time.Second)
 		for _, p := range w.pids {
 			if got[p] == 0 {
+				// Ask the Go runtime for every goroutine's stack, for the
+				// record, before failing.
+				d.cmd.Process.Signal(syscall.SIGQUIT)
+				time.Sleep(500 * time.Millisecond)
 				b, _ := os.ReadFile(filepath.Join(dir, "daemon.log"))
 				t.Fatalf("the daemon did not catch up: pid %d has no incident\n%s", p, b)
 			}

@@ -1,0 +1,164 @@
+package sink
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/sigtail/sigtail/pkg/incident"
+)
+
+const alertmanagerBin = "/usr/bin/prometheus-alertmanager"
+
+// startAlertmanager runs Debian's prometheus-alertmanager on a free
+// loopback port with clustering off, a temporary config and storage, for
+// at most a minute, and returns its base URL once it is ready.
+func startAlertmanager(t *testing.T) string {
+	t.Helper()
+	if _, err := os.Stat(alertmanagerBin); err != nil {
+		t.Skipf("no %s (apt-get install prometheus-alertmanager; .ci/run does)", alertmanagerBin)
+	}
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "alertmanager.yml")
+	os.WriteFile(cfg, []byte("route:\n  receiver: 'null'\nreceivers:\n  - name: 'null'\n"), 0o644)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	var logs bytes.Buffer
+	cmd := exec.CommandContext(ctx, alertmanagerBin, "--config.file="+cfg, "--storage.path="+filepath.Join(dir, "data"),
+		"--web.listen-address="+addr, "--cluster.listen-address=", "--log.level=warn")
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		cancel()
+		<-exited
+		if t.Failed() {
+			t.Logf("alertmanager's log:\n%s", logs.String())
+		}
+	})
+	base := "http://" + addr
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		if resp, err := http.Get(base + "/-/ready"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return base
+			}
+		}
+		select {
+		case <-exited:
+			t.Fatalf("alertmanager exited:\n%s", logs.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("alertmanager not ready at %s", base)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// gettableAlert is what GET /api/v2/alerts returns, the parts checked.
+type gettableAlert struct {
+	Labels      map[string]string `json:"labels"`
+	Annotations map[string]string `json:"annotations"`
+	StartsAt    time.Time         `json:"startsAt"`
+	EndsAt      time.Time         `json:"endsAt"`
+	Status      struct {
+		State string `json:"state"`
+	} `json:"status"`
+}
+
+func getAlerts(t *testing.T, base, alertname string) []gettableAlert {
+	t.Helper()
+	resp, err := http.Get(base + "/api/v2/alerts?filter=" + url.QueryEscape(fmt.Sprintf("alertname=%q", alertname)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out []gettableAlert
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestAlertmanagerReal posts to a real Alertmanager: the incident is an
+// active alert with its labels, stays so through resends, and is no longer
+// active once resolved.
+func TestAlertmanagerReal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: runs prometheus-alertmanager")
+	}
+	base := startAlertmanager(t)
+	a, err := NewAlertmanager(AlertmanagerOptions{
+		DeliveryOptions: DeliveryOptions{Name: "alertmanager", Spool: t.TempDir(), MinBackoff: 100 * time.Millisecond, Log: zerolog.Nop()},
+		HTTP:            HTTPOptions{URL: base}, Resend: time.Second, Host: "web-1",
+		GroupFields: func(string) []string { return []string{"address"} },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	running(t, a)
+	rule := fmt.Sprintf("test.rule_%d", time.Now().UnixNano())
+	inc := amIncident("inc-real", rule, incident.StatusOpen, time.Now().Add(-time.Minute).Truncate(time.Second))
+	inc.Fields = map[string]string{"address": "127.0.0.1:8000", "pid": "1"}
+	a.Send(context.Background(), inc)
+	flushed(t, a, 10*time.Second)
+
+	got := getAlerts(t, base, rule)
+	if len(got) != 1 {
+		t.Fatalf("%d alerts for %s, want 1", len(got), rule)
+	}
+	al := got[0]
+	wantLabels := map[string]string{"alertname": rule, "severity": "critical", "host": "web-1", "instance": "web-1", "address": "127.0.0.1:8000"}
+	if labelString(al.Labels) != labelString(wantLabels) {
+		t.Errorf("labels %v, want %v", al.Labels, wantLabels)
+	}
+	if al.Status.State != "active" || al.Annotations["summary"] != inc.Summary || al.Annotations["incident_id"] != "inc-real" ||
+		!al.StartsAt.Equal(inc.FirstSeen) {
+		t.Errorf("alert %+v", al)
+	}
+	// Resends move endsAt on.
+	firstEnd := al.EndsAt
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if got = getAlerts(t, base, rule); len(got) == 1 && got[0].EndsAt.After(firstEnd) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not resent: %+v", got)
+		}
+	}
+
+	res := *inc
+	res.Status = incident.StatusResolved
+	a.Send(context.Background(), &res)
+	flushed(t, a, 10*time.Second)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if got = getAlerts(t, base, rule); len(got) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still active after resolution: %+v", got)
+		}
+	}
+}

@@ -1,0 +1,93 @@
+package sink
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/sigtail/sigtail/pkg/incident"
+)
+
+// WebhookOptions configure a webhook output.
+type WebhookOptions struct {
+	DeliveryOptions
+	HTTP HTTPOptions
+	// Secret, when set, signs each body: X-Sigtail-Signature is
+	// "sha256=" and the hex HMAC-SHA256 of the body with it.
+	Secret string
+}
+
+// Webhook posts each incident's JSON (the schema of incident.Incident) to
+// a URL, one incident per request, in order, with the headers
+// X-Sigtail-Incident (its id), X-Sigtail-Status and X-Sigtail-Delivery
+// (the same on every retry of one delivery, for receivers that drop
+// repeats). A 2xx answer is success; 429 and 5xx are retried with backoff
+// (Retry-After honoured); other statuses are refused for good and kept in
+// the spool's rejected.jsonl.
+type Webhook struct {
+	q    *spooled
+	http *httpTarget
+	opt  WebhookOptions
+}
+
+var _ Sink = (*Webhook)(nil)
+
+// NewWebhook opens the spool; it starts nothing (Run does).
+func NewWebhook(opt WebhookOptions) (*Webhook, error) {
+	now := opt.Now
+	if now == nil {
+		now = time.Now
+	}
+	h, err := newHTTPTarget(opt.HTTP, now)
+	if err != nil {
+		return nil, fmt.Errorf("output %s: %w", opt.Name, err)
+	}
+	q, err := newSpooled(opt.DeliveryOptions)
+	if err != nil {
+		return nil, err
+	}
+	w := &Webhook{q: q, http: h, opt: opt}
+	q.deliver = w.post
+	return w, nil
+}
+
+// Send spools inc.
+func (w *Webhook) Send(_ context.Context, inc *incident.Incident) error { return w.q.send(inc) }
+
+// Run delivers the spool until ctx is done.
+func (w *Webhook) Run(ctx context.Context) error { return w.q.run(ctx) }
+
+// Flush waits until everything sent was delivered, or ctx is done.
+func (w *Webhook) Flush(ctx context.Context) error { return w.q.flush(ctx) }
+
+// Close closes the spool; call it after Run returned.
+func (w *Webhook) Close() error { return w.q.close() }
+
+func (w *Webhook) post(ctx context.Context, batch []entry) error {
+	for _, e := range batch { // batches are of one
+		hdr := http.Header{}
+		hdr.Set("Content-Type", "application/json")
+		hdr.Set("X-Sigtail-Incident", e.Inc.ID)
+		hdr.Set("X-Sigtail-Status", string(e.Inc.Status))
+		hdr.Set("X-Sigtail-Delivery", e.Inc.ID+"-"+strconv.FormatInt(e.At.UnixNano(), 10))
+		if w.opt.Secret != "" {
+			hdr.Set("X-Sigtail-Signature", "sha256="+sign(w.opt.Secret, e.JSON))
+		}
+		if err := w.http.post(ctx, "webhook post of incident "+e.Inc.ID, e.JSON, hdr); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sign is the hex HMAC-SHA256 of body with secret.
+func sign(secret string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	return hex.EncodeToString(m.Sum(nil))
+}
