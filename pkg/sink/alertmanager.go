@@ -52,7 +52,7 @@ type AlertmanagerOptions struct {
 // are posted once but not resent: that run's engine, which alone could
 // resolve them, is gone, so they expire at their endsAt.
 type Alertmanager struct {
-	q    *spooled
+	spooledSink
 	http *httpTarget
 	opt  AlertmanagerOptions
 	// active are the firing alerts by label set, each with the incidents
@@ -96,13 +96,8 @@ func NewAlertmanager(opt AlertmanagerOptions) (*Alertmanager, error) {
 		u += "/api/v2/alerts"
 	}
 	opt.HTTP.URL = u
-	for k := range opt.Labels {
-		if !validLabelName(k) {
-			return nil, fmt.Errorf("output %s: label name %q is not valid (want [a-zA-Z_][a-zA-Z0-9_]*)", opt.Name, k)
-		}
-		if reservedAMLabel[k] {
-			return nil, fmt.Errorf("output %s: label %q is set by sigtail", opt.Name, k)
-		}
+	if err := checkLabels(opt.Name, opt.Labels, reservedAMLabel); err != nil {
+		return nil, err
 	}
 	now := opt.Now
 	if now == nil {
@@ -116,7 +111,7 @@ func NewAlertmanager(opt AlertmanagerOptions) (*Alertmanager, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Alertmanager{q: q, http: h, opt: opt, active: map[string]*amGroup{}}
+	a := &Alertmanager{spooledSink: spooledSink{q}, http: h, opt: opt, active: map[string]*amGroup{}}
 	q.deliver = a.post
 	q.batchMax = 100
 	q.batchWait = 0
@@ -124,18 +119,6 @@ func NewAlertmanager(opt AlertmanagerOptions) (*Alertmanager, error) {
 	q.tick = a.resend
 	return a, nil
 }
-
-// Send spools inc.
-func (a *Alertmanager) Send(_ context.Context, inc *incident.Incident) error { return a.q.send(inc) }
-
-// Run delivers the spool and resends firing alerts until ctx is done.
-func (a *Alertmanager) Run(ctx context.Context) error { return a.q.run(ctx) }
-
-// Flush waits until everything sent was delivered, or ctx is done.
-func (a *Alertmanager) Flush(ctx context.Context) error { return a.q.flush(ctx) }
-
-// Close closes the spool; call it after Run returned.
-func (a *Alertmanager) Close() error { return a.q.close() }
 
 // alert is inc as an alert, firing (endsAt 4 resends from now) or, when
 // resolved, ended at the time sigtail took the resolution.

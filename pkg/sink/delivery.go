@@ -394,3 +394,21 @@ func (q *spooled) flush(ctx context.Context) error {
 func (q *spooled) close() error {
 	return q.spool.Close()
 }
+
+// spooledSink is the Sink half that every spooled output shares: Send
+// puts the incident in the spool, Run delivers it, Flush waits for the
+// spool to empty and Close closes it (after Run returned). Outputs embed
+// it and supply only how a batch is delivered.
+type spooledSink struct{ q *spooled }
+
+// Send spools inc.
+func (s spooledSink) Send(_ context.Context, inc *incident.Incident) error { return s.q.send(inc) }
+
+// Run delivers the spool until ctx is done.
+func (s spooledSink) Run(ctx context.Context) error { return s.q.run(ctx) }
+
+// Flush waits until everything sent was delivered, or ctx is done.
+func (s spooledSink) Flush(ctx context.Context) error { return s.q.flush(ctx) }
+
+// Close closes the spool; call it after Run returned.
+func (s spooledSink) Close() error { return s.q.close() }

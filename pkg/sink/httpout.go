@@ -141,3 +141,17 @@ func retryAfter(v string, now time.Time) time.Duration {
 	}
 	return 0
 }
+
+// checkLabels refuses label names Loki and Alertmanager would refuse, and
+// those sigtail sets itself.
+func checkLabels(output string, labels map[string]string, reserved map[string]bool) error {
+	for k := range labels {
+		if !validLabelName(k) {
+			return fmt.Errorf("output %s: label name %q is not valid (want [a-zA-Z_][a-zA-Z0-9_]*)", output, k)
+		}
+		if reserved[k] {
+			return fmt.Errorf("output %s: label %q is set by sigtail", output, k)
+		}
+	}
+	return nil
+}

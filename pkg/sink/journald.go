@@ -40,7 +40,7 @@ type JournaldOptions struct {
 // Send spools the incident; Run writes the spool to the socket, and while
 // journald is away (restarting, its socket gone) keeps it and retries.
 type Journald struct {
-	q      *spooled
+	spooledSink
 	opt    JournaldOptions
 	conn   *net.UnixConn
 	socket *net.UnixAddr
@@ -60,14 +60,11 @@ func NewJournald(opt JournaldOptions) (*Journald, error) {
 	if err != nil {
 		return nil, err
 	}
-	j := &Journald{q: q, opt: opt, socket: &net.UnixAddr{Name: opt.Socket, Net: "unixgram"}}
+	j := &Journald{spooledSink: spooledSink{q}, opt: opt, socket: &net.UnixAddr{Name: opt.Socket, Net: "unixgram"}}
 	// One entry at a time: a failure then never writes an entry twice.
 	q.deliver = j.write
 	return j, nil
 }
-
-// Send spools inc.
-func (j *Journald) Send(_ context.Context, inc *incident.Incident) error { return j.q.send(inc) }
 
 // Run writes the spool to journald until ctx is done.
 func (j *Journald) Run(ctx context.Context) error {
@@ -79,12 +76,6 @@ func (j *Journald) Run(ctx context.Context) error {
 	}()
 	return j.q.run(ctx)
 }
-
-// Flush waits until everything sent was written, or ctx is done.
-func (j *Journald) Flush(ctx context.Context) error { return j.q.flush(ctx) }
-
-// Close closes the spool; call it after Run returned.
-func (j *Journald) Close() error { return j.q.close() }
 
 // write sends the batch (of one) as native entries.
 func (j *Journald) write(ctx context.Context, batch []entry) error {

@@ -59,7 +59,7 @@ type LokiOptions struct {
 //
 // Send spools the incident durably; Run delivers the spool in order.
 type Loki struct {
-	q     *spooled
+	spooledSink
 	http  *httpTarget
 	opt   LokiOptions
 	extra map[string]string
@@ -79,13 +79,8 @@ func NewLoki(opt LokiOptions) (*Loki, error) {
 	if opt.Job == "" {
 		opt.Job = "sigtail"
 	}
-	for k := range opt.Labels {
-		if !validLabelName(k) {
-			return nil, fmt.Errorf("output %s: label name %q is not valid (want [a-zA-Z_][a-zA-Z0-9_]*)", opt.Name, k)
-		}
-		if reservedLokiLabel[k] {
-			return nil, fmt.Errorf("output %s: label %q is set by sigtail", opt.Name, k)
-		}
+	if err := checkLabels(opt.Name, opt.Labels, reservedLokiLabel); err != nil {
+		return nil, err
 	}
 	now := opt.Now
 	if now == nil {
@@ -99,7 +94,7 @@ func NewLoki(opt LokiOptions) (*Loki, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Loki{q: q, http: h, opt: opt, extra: opt.Labels}
+	l := &Loki{spooledSink: spooledSink{q}, http: h, opt: opt, extra: opt.Labels}
 	q.deliver = l.push
 	q.batchMax = orDefault(opt.BatchEntries, 500)
 	q.batchBytes = orDefault(opt.BatchBytes, 1<<20)
@@ -134,18 +129,6 @@ func validLabelName(s string) bool {
 	}
 	return true
 }
-
-// Send spools inc.
-func (l *Loki) Send(_ context.Context, inc *incident.Incident) error { return l.q.send(inc) }
-
-// Run delivers the spool until ctx is done.
-func (l *Loki) Run(ctx context.Context) error { return l.q.run(ctx) }
-
-// Flush waits until everything sent was delivered, or ctx is done.
-func (l *Loki) Flush(ctx context.Context) error { return l.q.flush(ctx) }
-
-// Close closes the spool; call it after Run returned.
-func (l *Loki) Close() error { return l.q.close() }
 
 // lokiStream is one stream of a push: its labels and lines in order.
 type lokiStream struct {

@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"strconv"
 	"time"
-
-	"github.com/sigtail/sigtail/pkg/incident"
 )
 
 // WebhookOptions configure a webhook output.
@@ -30,7 +28,7 @@ type WebhookOptions struct {
 // (Retry-After honoured); other statuses are refused for good and kept in
 // the spool's rejected.jsonl.
 type Webhook struct {
-	q    *spooled
+	spooledSink
 	http *httpTarget
 	opt  WebhookOptions
 }
@@ -51,22 +49,10 @@ func NewWebhook(opt WebhookOptions) (*Webhook, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Webhook{q: q, http: h, opt: opt}
+	w := &Webhook{spooledSink: spooledSink{q}, http: h, opt: opt}
 	q.deliver = w.post
 	return w, nil
 }
-
-// Send spools inc.
-func (w *Webhook) Send(_ context.Context, inc *incident.Incident) error { return w.q.send(inc) }
-
-// Run delivers the spool until ctx is done.
-func (w *Webhook) Run(ctx context.Context) error { return w.q.run(ctx) }
-
-// Flush waits until everything sent was delivered, or ctx is done.
-func (w *Webhook) Flush(ctx context.Context) error { return w.q.flush(ctx) }
-
-// Close closes the spool; call it after Run returned.
-func (w *Webhook) Close() error { return w.q.close() }
 
 func (w *Webhook) post(ctx context.Context, batch []entry) error {
 	for _, e := range batch { // batches are of one
