@@ -286,15 +286,23 @@ func (e *Engine) holdHit(rt *ruleRT, ev *parse.Event, hits []*match.Hit, at time
 // come are released, incidents quiet for longer than their cooldown are
 // resolved, absences past their deadline fire.
 func (e *Engine) Advance(t time.Time, emit Emit) {
+	if !e.nextRelease.IsZero() && !e.nextRelease.After(t) {
+		// Step the clock through the release times on the way to t, so a
+		// long jump (a backlog, a quiet log) settles things in the order
+		// they fell due: an absence that fired before a held record's time
+		// is there for it to join.
+		e.releaseDue(func(h *heldHit) bool { return !h.release.After(t) }, emit, true)
+	}
 	if t.After(e.now) {
 		e.now = t
 	}
-	if !e.nextRelease.IsZero() && !e.nextRelease.After(e.now) {
-		e.releaseDue(func(h *heldHit) bool { return !h.release.After(e.now) }, emit)
-	}
-	// A full sweep when something is due (an incident to resolve or
-	// update, an absence to fire), and at least once a minute to forget
-	// pending state that expired; never more than once a second.
+	e.maybeSweep(emit)
+}
+
+// maybeSweep sweeps when something is due (an incident to resolve or
+// update, an absence to fire), and at least once a minute to forget pending
+// state that expired; never more than once a second.
+func (e *Engine) maybeSweep(emit Emit) {
 	if e.now.Sub(e.swept) < time.Second || e.now.Before(e.nextDue) && e.now.Sub(e.swept) < time.Minute {
 		return
 	}
@@ -311,7 +319,7 @@ func (e *Engine) dueBy(t time.Time) {
 // releaseDue releases the held hits due() accepts, across all rules in
 // the order of their release time (then of arrival): a rule's hits must not
 // wait for another rule's to be decided just because of catalog order.
-func (e *Engine) releaseDue(due func(*heldHit) bool, emit Emit) {
+func (e *Engine) releaseDue(due func(*heldHit) bool, emit Emit, step bool) {
 	type item struct {
 		rt *ruleRT
 		h  heldHit
@@ -340,6 +348,10 @@ func (e *Engine) releaseDue(due func(*heldHit) bool, emit Emit) {
 		return int(a.h.seq) - int(b.h.seq)
 	})
 	for _, it := range ready {
+		if step && it.h.release.After(e.now) {
+			e.now = it.h.release
+			e.maybeSweep(emit)
+		}
 		e.release(it.rt, it.h, emit)
 	}
 }
@@ -417,7 +429,10 @@ func (e *Engine) sweep(emit Emit) {
 // the logs' time already decides (absences past their deadline): the end
 // of a scan's input, where nothing more can come.
 func (e *Engine) Flush(emit Emit) {
-	e.releaseDue(func(*heldHit) bool { return true }, emit)
+	// What the logs' time already decided comes first (absences past their
+	// deadline), then the held records, which may join it.
+	e.sweep(emit)
+	e.releaseDue(func(*heldHit) bool { return true }, emit, false)
 	e.sweep(emit)
 }
 
