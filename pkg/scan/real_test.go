@@ -2,9 +2,7 @@ package scan_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,32 +67,7 @@ func TestRealLogs(t *testing.T) {
 					t.Errorf("%s/expect.txt:%d: %s %s: %s", d.Name(), x.line, x.kind, x.rule, msg)
 				}
 			}
-			for _, inc := range res.Incidents {
-				for i := range inc.Sources {
-					inc.Sources[i] = filepath.Base(inc.Sources[i])
-				}
-				for i := range inc.Evidence {
-					inc.Evidence[i].Source = filepath.Base(inc.Evidence[i].Source)
-				}
-			}
-			got, err := json.MarshalIndent(res.Incidents, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			golden := filepath.Join(dir, "want.json")
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./pkg/scan -run TestRealLogs -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("incidents differ from %s (run with -update and review the diff):\n%s", golden, diffLines(string(want), string(got)))
-			}
+			checkGolden(t, dir, res, "go test ./pkg/scan -run TestRealLogs -update")
 		})
 	}
 	if n == 0 {

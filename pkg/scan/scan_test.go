@@ -92,34 +92,40 @@ func TestScenarios(t *testing.T) {
 					t.Errorf("%s: %d record(s) of no known format", f.Name, f.Unparsed)
 				}
 			}
-			// Paths in the golden file are relative to the scenario folder.
-			for _, inc := range res.Incidents {
-				for i := range inc.Sources {
-					inc.Sources[i] = filepath.Base(inc.Sources[i])
-				}
-				for i := range inc.Evidence {
-					inc.Evidence[i].Source = filepath.Base(inc.Evidence[i].Source)
-				}
-			}
-			got, err := json.MarshalIndent(res.Incidents, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			golden := filepath.Join(dir, "want.json")
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./pkg/scan -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("incidents differ from %s (run with -update and review the diff):\n%s", golden, diffLines(string(want), string(got)))
-			}
+			checkGolden(t, dir, res, "go test ./pkg/scan -update")
 		})
+	}
+}
+
+// checkGolden compares a scan's incidents with dir/want.json (rewritten
+// with -update), paths made relative to dir.
+func checkGolden(t *testing.T, dir string, res *scan.Result, refresh string) {
+	t.Helper()
+	for _, inc := range res.Incidents {
+		for i := range inc.Sources {
+			inc.Sources[i] = filepath.Base(inc.Sources[i])
+		}
+		for i := range inc.Evidence {
+			inc.Evidence[i].Source = filepath.Base(inc.Evidence[i].Source)
+		}
+	}
+	got, err := json.MarshalIndent(res.Incidents, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, '\n')
+	golden := filepath.Join(dir, "want.json")
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run %s to create it)", err, refresh)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("incidents differ from %s (run %s and review the diff):\n%s", golden, refresh, diffLines(string(want), string(got)))
 	}
 }
 

@@ -99,15 +99,7 @@ func NewAlertmanager(opt AlertmanagerOptions) (*Alertmanager, error) {
 	if err := checkLabels(opt.Name, opt.Labels, reservedAMLabel); err != nil {
 		return nil, err
 	}
-	now := opt.Now
-	if now == nil {
-		now = time.Now
-	}
-	h, err := newHTTPTarget(opt.HTTP, now)
-	if err != nil {
-		return nil, fmt.Errorf("output %s: %w", opt.Name, err)
-	}
-	q, err := newSpooled(opt.DeliveryOptions)
+	h, q, err := newHTTPSpooled(opt.Name, opt.HTTP, opt.DeliveryOptions, opt.Now)
 	if err != nil {
 		return nil, err
 	}

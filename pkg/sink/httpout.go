@@ -155,3 +155,20 @@ func checkLabels(output string, labels map[string]string, reserved map[string]bo
 	}
 	return nil
 }
+
+// newHTTPSpooled makes what every HTTP output is built on: the target it
+// posts to and the spool it delivers from (now nil: the wall clock).
+func newHTTPSpooled(name string, h HTTPOptions, d DeliveryOptions, now func() time.Time) (*httpTarget, *spooled, error) {
+	if now == nil {
+		now = time.Now
+	}
+	t, err := newHTTPTarget(h, now)
+	if err != nil {
+		return nil, nil, fmt.Errorf("output %s: %w", name, err)
+	}
+	q, err := newSpooled(d)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, q, nil
+}

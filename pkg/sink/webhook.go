@@ -5,10 +5,8 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"net/http"
 	"strconv"
-	"time"
 )
 
 // WebhookOptions configure a webhook output.
@@ -37,15 +35,7 @@ var _ Sink = (*Webhook)(nil)
 
 // NewWebhook opens the spool; it starts nothing (Run does).
 func NewWebhook(opt WebhookOptions) (*Webhook, error) {
-	now := opt.Now
-	if now == nil {
-		now = time.Now
-	}
-	h, err := newHTTPTarget(opt.HTTP, now)
-	if err != nil {
-		return nil, fmt.Errorf("output %s: %w", opt.Name, err)
-	}
-	q, err := newSpooled(opt.DeliveryOptions)
+	h, q, err := newHTTPSpooled(opt.Name, opt.HTTP, opt.DeliveryOptions, opt.Now)
 	if err != nil {
 		return nil, err
 	}
