@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sigtail/sigtail/pkg/envelope"
 	"github.com/sigtail/sigtail/pkg/match"
 	"github.com/sigtail/sigtail/pkg/parse"
 	"github.com/sigtail/sigtail/pkg/source"
@@ -56,64 +57,41 @@ func cmdTest(ctx context.Context, env *env, args []string) (int, error) {
 		name = "(line)"
 	}
 	lr := source.NewLineReader(r, cfg.MaxLine, 0)
-	var lines []string
-	var offs []int64
-	for {
-		b, off, _, err := lr.Next()
-		if err != nil {
-			if !errors.Is(err, io.EOF) {
-				return exitErr, fmt.Errorf("reading %s: %w", name, err)
-			}
-			break
-		}
-		lines = append(lines, string(b))
-		offs = append(offs, off)
-		if ctx.Err() != nil {
-			return exitErr, ctx.Err()
-		}
-	}
-	format := cfg.Format
-	if format == parse.FormatUnknown {
-		format = parse.Detect(lines[:min(len(lines), 50)])
-	}
-	if format == parse.FormatUnknown {
-		return exitErr, fmt.Errorf("%s: no known log format; say which with --format (%s)", name, formatNames())
-	}
-	p := cfg.Parsers[format]
-	if p == nil {
-		p = parse.For(format)
-	}
-	pctx := &parse.Context{Location: cfg.Location, Reference: cfg.StdinTime, BootTime: cfg.BootTime}
+	ps := parse.NewStream(parse.StreamConfig{
+		Format:    cfg.Format,
+		Parsers:   cfg.Parsers,
+		Location:  cfg.Location,
+		Reference: cfg.StdinTime,
+		BootTime:  cfg.BootTime,
+	})
 	m := match.NewMatcher(cfg.Set)
-	j := parse.NewJoiner(p, 200, 64<<10)
 	w := env.stdout
-	fmt.Fprintf(w, "%s: format %s\n", name, format)
-	var records, matched, unparsed int
+	fmt.Fprintf(w, "%s:\n", name)
+	var lines, matched int
 	perSig := map[string]int{}
-	var ev parse.Event
 	var hits []match.Hit
-	show := func(rec parse.Record) {
-		records++
-		if !p.Parse(rec.Text, pctx, &ev) {
-			unparsed++
-			if *all {
-				fmt.Fprintf(w, "\n@%d  (not %s)  %s\n", rec.Offset, format, rec.Text)
-			}
-			return
-		}
-		hits = m.Match(&ev, hits[:0])
+	show := func(ev *parse.Event) {
+		hits = m.Match(ev, hits[:0])
 		if len(hits) == 0 && !*all {
 			return
 		}
 		if len(hits) > 0 {
 			matched++
 		}
-		first, _, _ := strings.Cut(rec.Text, "\n")
-		fmt.Fprintf(w, "\n@%d  %s", rec.Offset, first)
-		if rec.Lines > 1 {
-			fmt.Fprintf(w, "  (+%d line(s))", rec.Lines-1)
+		first, _, _ := strings.Cut(ev.Raw, "\n")
+		fmt.Fprintf(w, "\n@%d  %s", ev.Offset, first)
+		if ev.Lines > 1 {
+			fmt.Fprintf(w, "  (+%d line(s))", ev.Lines-1)
 		}
 		fmt.Fprintln(w)
+		if e := describeEnvelope(&ev.Env); e != "" {
+			fmt.Fprintf(w, "  envelope %s\n", e)
+		}
+		format := string(ev.Format)
+		if ev.Format == parse.FormatUnknown {
+			format = "text (no known format)"
+		}
+		fmt.Fprintf(w, "  format %s", format)
 		if !ev.Time.IsZero() {
 			fmt.Fprintf(w, "  time %s", ev.Time.Format("2006-01-02T15:04:05.000000Z07:00"))
 		}
@@ -136,15 +114,27 @@ func cmdTest(ctx context.Context, env *env, args []string) (int, error) {
 			fmt.Fprintln(w, "  (no signature)")
 		}
 	}
-	for i, l := range lines {
-		for _, rec := range j.Add(l, offs[i]) {
-			show(rec)
+	for {
+		b, off, _, err := lr.Next()
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return exitErr, fmt.Errorf("reading %s: %w", name, err)
+			}
+			break
+		}
+		lines++
+		for _, ev := range ps.Add(lr.String(b), off) {
+			show(ev)
+		}
+		if ctx.Err() != nil {
+			return exitErr, ctx.Err()
 		}
 	}
-	for _, rec := range j.Flush() {
-		show(rec)
+	for _, ev := range ps.Flush() {
+		show(ev)
 	}
-	fmt.Fprintf(w, "\n%d line(s), %d record(s), %d matched, %d not %s\n", len(lines), records, matched, unparsed, format)
+	st := ps.Stats()
+	fmt.Fprintf(w, "\n%d line(s), %d record(s), %d matched, %d of no known format\n", lines, st.Records, matched, st.Unknown)
 	ids := make([]string, 0, len(perSig))
 	for id := range perSig {
 		ids = append(ids, id)
@@ -157,4 +147,29 @@ func cmdTest(ctx context.Context, env *env, args []string) (int, error) {
 		return exitFound, nil
 	}
 	return exitOK, nil
+}
+
+// describeEnvelope is one line naming an event's envelope layers and what
+// they said, "" for a record that came in none.
+func describeEnvelope(e *envelope.Envelope) string {
+	if e.N == 0 {
+		return ""
+	}
+	var b strings.Builder
+	for i := 0; i < e.N; i++ {
+		if i > 0 {
+			b.WriteString(" > ")
+		}
+		b.WriteString(string(e.Layers[i]))
+	}
+	if !e.Time.IsZero() {
+		fmt.Fprintf(&b, "  time=%s", e.Time.Format("2006-01-02T15:04:05.000000Z07:00"))
+	}
+	for _, kv := range [...][2]string{{"host", e.Host}, {"program", e.Program}, {"pid", e.PID}, {"unit", e.Unit},
+		{"container", e.Container}, {"stream", e.Stream}, {"level", e.Level}} {
+		if kv[1] != "" {
+			fmt.Fprintf(&b, " %s=%q", kv[0], kv[1])
+		}
+	}
+	return b.String()
 }

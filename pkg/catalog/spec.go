@@ -35,6 +35,13 @@ type SignatureSpec struct {
 	// An absent field is tested as the empty string, so '^(0)?$' on
 	// facility accepts kernel records and records that carry no facility.
 	Where map[string]string `yaml:"where"`
+	// Text says whether the signature also applies to records of no known
+	// format (a pasted fragment, an app's output between Gunicorn's
+	// records, a line of a layout no parser reads), where the pattern sees
+	// the whole text, or what follows a "[LEVEL] " in it. Unset means yes
+	// for a pattern on the message with no `where`, which needs nothing a
+	// parser would have found; false keeps a signature to its formats.
+	Text *bool `yaml:"text"`
 	// Require overrides the literal prefilter: substrings of which at least
 	// one must occur in the field for the pattern to be tried. Computed from
 	// Pattern when empty.

@@ -539,26 +539,32 @@ func (d *Daemon) source(st *fileState, start source.Position, fromStart bool, lo
 	return &source.Follower{Path: st.path, Start: start, FromStart: fromStart, Poll: cfg.Poll}
 }
 
-// read joins, parses and matches one file's lines and sends the engine
-// what matched, plus progress, so that positions advance over quiet lines.
+// read joins, parses and matches one source's lines through the same
+// parse.Stream as a scan, and sends the engine what matched, plus progress,
+// so that positions advance over quiet lines.
 func (d *Daemon) read(ctx context.Context, st *fileState, lines <-chan source.Line, out chan<- record) {
 	cfg := &d.cfg
 	m := cfg.Metrics
 	var (
-		format   = st.format
-		p        parse.Parser
-		j        *parse.Joiner
-		matcher  *match.Matcher
-		set      *match.Set
-		ev       parse.Event
-		hits     []match.Hit
-		lastTime time.Time
-		head     []source.Line // lines kept until the format is known
-		pending  source.Position
-		last     source.Position
-		starts   []startAt // where each record still being read began
-		pctx     = &parse.Context{Location: cfg.Location}
+		matcher *match.Matcher
+		set     *match.Set
+		hits    []match.Hit
+		last    source.Position // the position after the last line read
+		// ps numbers lines itself: a followed file's offsets restart at
+		// each rotation, while a record may span the rotation. at holds
+		// the position before each line a record may still start at.
+		at    []lineStart
+		base  int64 // sequence number of at[0]
+		seq   int64 // sequence number of the next line
+		dirty bool  // lines added since the last idle flush
 	)
+	ps := parse.NewStream(parse.StreamConfig{
+		Format:   st.format,
+		Parsers:  cfg.Parsers,
+		Location: cfg.Location,
+		MaxLines: 200,
+		MaxBytes: 64 << 10,
+	})
 	send := func(r record) bool {
 		select {
 		case out <- r:
@@ -567,98 +573,84 @@ func (d *Daemon) read(ctx context.Context, st *fileState, lines <-chan source.Li
 			return false
 		}
 	}
-	// startOf returns where the record beginning at off began, and forgets
-	// the records before it.
-	startOf := func(off int64) source.Position {
-		for i, s := range starts {
-			if s.off == off {
-				pos := s.pos
-				starts = append(starts[:0], starts[i+1:]...)
-				return pos
-			}
+	startOf := func(n int64) lineStart {
+		if i := n - base; i >= 0 && i < int64(len(at)) {
+			return at[i]
 		}
-		return last
+		return lineStart{pos: last}
 	}
-	// safe is where a restart may resume: the start of a record still
-	// being joined, or else the end of the last line.
+	// safe is where a restart may resume: the start of the oldest record
+	// still being joined, or else the end of the last line.
 	safe := func() source.Position {
-		if j != nil && j.Pending() {
-			return pending
+		if n, ok := ps.OldestPending(); ok {
+			return startOf(n).pos
 		}
 		return last
 	}
-	process := func(rec parse.Record) bool {
+	process := func(ev *parse.Event) bool {
 		if s := d.set.Load(); s != set {
 			set, matcher = s, match.NewMatcher(s)
 		}
-		pctx.Reference = cfg.Now()
-		if !p.Parse(rec.Text, pctx, &ev) {
+		start := startOf(ev.Offset)
+		ev.Source, ev.Offset = st.path, start.off
+		if ev.Format == parse.FormatUnknown {
 			m.Unparsed.WithLabelValues(st.path).Inc()
-			return true
 		}
-		ev.Source, ev.Offset = st.path, rec.Offset
-		if ev.Time.IsZero() {
-			ev.Time = lastTime
-		} else {
-			lastTime = ev.Time
-		}
-		hits = matcher.Match(&ev, hits[:0])
+		hits = matcher.Match(ev, hits[:0])
 		if len(hits) == 0 {
 			return true
 		}
 		for _, h := range hits {
 			m.Hits.WithLabelValues(h.Signature.ID).Inc()
 		}
-		r := record{src: st, ev: ev, hits: slices.Clone(hits), pos: safe(), start: startOf(rec.Offset)}
+		r := record{src: st, ev: *ev, hits: slices.Clone(hits), pos: safe(), start: start.pos}
 		r.ev.Fields = slices.Clone(ev.Fields)
 		return send(r)
 	}
-	feed := func(l source.Line) bool {
-		m.Lines.WithLabelValues(st.path).Inc()
-		if l.Cut {
-			m.CutLines.WithLabelValues(st.path).Inc()
-		}
-		if p.Starts(l.Text) {
-			// Right before this line: the end of the line before it.
-			before := last
-			if before == (source.Position{}) || before.Ino != l.File.Ino || before.Dev != l.File.Dev {
-				// The first line read, or the first of a new file.
-				before = l.File
-				before.Offset = l.Offset
-				if before.Seq != 0 {
-					before.Seq = uint64(l.Offset) // a kernel record: resume at its own number
-				}
-				before.Cursor = ""
-			}
-			starts = append(starts, startAt{l.Offset, before})
-			pending = before
-		}
-		last = l.File
-		recs := j.Add(l.Text, l.Offset)
-		for _, rec := range recs {
-			if !process(rec) {
+	feed := func(evs []*parse.Event) bool {
+		for _, ev := range evs {
+			if !process(ev) {
 				return false
 			}
 		}
 		return true
 	}
-	begin := func() {
-		if format == parse.FormatUnknown {
-			texts := make([]string, len(head))
-			for i, l := range head {
-				texts[i] = l.Text
-			}
-			format = parse.Detect(texts)
-			if format == parse.FormatUnknown {
-				format = parse.FormatGunicorn // keeps every line as a record, so none is lost
-				cfg.Log.Warn().Str("file", st.path).Msg("no known format in the first lines; reading it as a Gunicorn log")
-			}
+	add := func(l source.Line) bool {
+		m.Lines.WithLabelValues(st.path).Inc()
+		if l.Cut {
+			m.CutLines.WithLabelValues(st.path).Inc()
 		}
-		p = cfg.Parsers[format]
-		if p == nil {
-			p = parse.For(format)
+		// Right before this line: the end of the line before it.
+		before := last
+		if before == (source.Position{}) || before.Ino != l.File.Ino || before.Dev != l.File.Dev {
+			// The first line read, or the first of a new file.
+			before = l.File
+			before.Offset = l.Offset
+			if before.Seq != 0 {
+				before.Seq = uint64(l.Offset) // a kernel record: resume at its own number
+			}
+			before.Cursor = ""
 		}
-		j = parse.NewJoiner(p, 200, 64<<10)
+		at = append(at, lineStart{off: l.Offset, pos: before})
+		n := seq
+		seq++
+		ps.SetReference(cfg.Now())
+		evs := ps.Add(l.Text, n)
+		last = l.File
+		if !feed(evs) {
+			return false
+		}
+		// Forget the lines before the oldest record still being joined.
+		keep := seq
+		if p, ok := ps.OldestPending(); ok {
+			keep = p
+		}
+		if drop := keep - base; drop > 0 && drop <= int64(len(at)) {
+			at = at[:copy(at, at[drop:])]
+			base = keep
+		}
+		dirty = true
+		return true
 	}
 	idle := time.NewTimer(cfg.IdleFlush)
 	defer idle.Stop()
@@ -671,46 +663,20 @@ func (d *Daemon) read(ctx context.Context, st *fileState, lines <-chan source.Li
 			if !ok {
 				return
 			}
-			if j == nil {
-				head = append(head, l)
-				if len(head) < parse.DetectLines {
-					continue
-				}
-				begin()
-				for _, h := range head {
-					if !feed(h) {
-						return
-					}
-				}
-				head = nil
-			} else if !feed(l) {
+			if !add(l) {
 				return
 			}
 			idle.Reset(cfg.IdleFlush)
 		case <-idle.C:
-			// Quiet: the record being joined is complete, and a file whose
-			// head is shorter than a detection window is detected as is.
-			if j == nil && len(head) > 0 {
-				begin()
-				for _, h := range head {
-					if !feed(h) {
-						return
-					}
-				}
-				head = nil
-			}
-			if j != nil {
-				for _, rec := range j.Flush() {
-					if !process(rec) {
-						return
-					}
+			// Quiet: the records being joined are complete.
+			if dirty {
+				dirty = false
+				if !feed(ps.Flush()) {
+					return
 				}
 			}
 			idle.Reset(cfg.IdleFlush)
 		case <-progress.C:
-			if j == nil {
-				continue
-			}
 			if pos := safe(); pos != reported && pos != (source.Position{}) {
 				reported = pos
 				if !send(record{src: st, pos: pos}) {
@@ -720,17 +686,17 @@ func (d *Daemon) read(ctx context.Context, st *fileState, lines <-chan source.Li
 		case <-ctx.Done():
 			// Last word: how far this source got. The engine loop drains
 			// until every reader has returned, so this send cannot hang.
-			if j != nil {
-				if pos := safe(); pos != reported && pos != (source.Position{}) {
-					out <- record{src: st, pos: pos}
-				}
+			if pos := safe(); pos != reported && pos != (source.Position{}) {
+				out <- record{src: st, pos: pos}
 			}
 			return
 		}
 	}
 }
 
-type startAt struct {
+// lineStart is where a line began: its byte offset, and the position a
+// restart resumes at to read it again.
+type lineStart struct {
 	off int64
 	pos source.Position
 }

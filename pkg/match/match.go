@@ -71,6 +71,15 @@ type Signature struct {
 // the pattern is tried on every record of its formats.
 func (s *Signature) Prefilter() []string { return s.words }
 
+// Textual reports whether the signature applies to records of no known
+// format (catalog.SignatureSpec.Text).
+func (s *Signature) Textual() bool {
+	if s.Spec.Text != nil {
+		return *s.Spec.Text
+	}
+	return (s.Field == "" || s.Field == "message") && len(s.Spec.Where) == 0 && s.atLeast == nil && s.atMost == nil
+}
+
 // Engine says which regex engine runs the pattern: "re2" or "regexp2".
 func (s *Signature) Engine() string { return s.engine }
 
@@ -131,7 +140,11 @@ func (s *Set) index() {
 	s.byID = map[string]*Signature{}
 	for _, sig := range s.Signatures {
 		s.byID[sig.ID] = sig
-		for _, f := range sig.Spec.Formats {
+		formats := sig.Spec.Formats
+		if sig.Textual() {
+			formats = append(slices.Clip(formats), string(parse.FormatUnknown))
+		}
+		for _, f := range formats {
 			format := parse.Format(f)
 			var g *group
 			for _, cand := range s.byFormat[format] {

@@ -14,7 +14,11 @@
 // that a runaway record cannot grow without bound.
 package parse
 
-import "time"
+import (
+	"time"
+
+	"github.com/sigtail/sigtail/pkg/envelope"
+)
 
 // Format names a log format. The names are the ones users write in
 // configuration and in a signature's `formats` list.
@@ -27,10 +31,11 @@ const (
 	FormatNginxError  Format = "nginx-error"  // nginx error_log
 	FormatNginxAccess Format = "nginx-access" // nginx access_log, combined or a log_format
 	FormatKernel      Format = "kernel"       // dmesg, dmesg -T, /dev/kmsg records, syslog/journal kernel lines
+	FormatCaddy       Format = "caddy"        // Caddy v2 logs: JSON (zap) and the console encoder
 )
 
 // Formats lists every known format, in a stable order.
-var Formats = []Format{FormatGunicorn, FormatNginxError, FormatNginxAccess, FormatKernel}
+var Formats = []Format{FormatGunicorn, FormatNginxError, FormatNginxAccess, FormatKernel, FormatCaddy}
 
 // Valid reports whether f is a known format.
 func (f Format) Valid() bool {
@@ -76,6 +81,11 @@ type Event struct {
 	// Lines is how many physical lines the record spans.
 	Lines int
 
+	// Env is what the envelopes around the record said (journald, docker,
+	// compose...): its time, host, program, container. Set by Stream, not by
+	// parsers; zero for a record that came in no envelope.
+	Env envelope.Envelope `json:",omitzero"`
+
 	// Source names where the record came from (a path, "-", a unit). It is
 	// set by the caller, not by parsers.
 	Source string
@@ -97,6 +107,12 @@ func (e *Event) Get(key string) (string, bool) {
 		return e.Level, e.Level != ""
 	case "raw":
 		return e.Raw, true
+	case "program":
+		return e.Env.Program, e.Env.Program != ""
+	case "container":
+		return e.Env.Container, e.Env.Container != ""
+	case "unit":
+		return e.Env.Unit, e.Env.Unit != ""
 	}
 	for i := range e.Fields {
 		if e.Fields[i].Key == key {

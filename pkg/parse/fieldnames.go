@@ -13,6 +13,7 @@ var fieldNames = map[Format][]string{
 	FormatNginxAccess: {"remote_addr", "remote_user", "time_local", "request", "method", "uri", "protocol", "status",
 		"body_bytes_sent", "http_referer", "http_user_agent", "request_time", "upstream_response_time"},
 	FormatKernel: {"priority", "facility", "seq", "caller", "host", "tag", "SUBSYSTEM", "DEVICE"},
+	FormatCaddy:  {"logger", "status", "upstream", "error", "method", "uri", "host", "remote_ip", "duration"},
 }
 
 // FieldNames returns the Field keys the default parser of f may set, beside

@@ -42,6 +42,9 @@ func (gunicornParser) Starts(line string) bool {
 	if _, _, ok := gunicornHeader(line); ok {
 		return true
 	}
+	if gunicornVariantStarts(line) {
+		return true
+	}
 	if len(line) > 0 && line[0] == '<' {
 		if _, _, ok := gunicornWire(line); ok {
 			return true
@@ -56,6 +59,9 @@ func (gunicornParser) Starts(line string) bool {
 func (gunicornParser) RecordEnds(line string, first bool) bool {
 	if !first || len(line) == 0 || line[0] == '[' {
 		return false
+	}
+	if line[0] == '{' {
+		return pyJSONLike(line)
 	}
 	if line[0] == '<' {
 		if _, _, ok := gunicornWire(line); ok {
@@ -73,7 +79,10 @@ func (gunicornParser) Parse(rec string, ctx *Context, ev *Event) bool {
 	resetEvent(ev, FormatGunicorn, rec)
 	if h, n, ok := gunicornHeader(rec); ok {
 		ev.Time, ev.PID, ev.Level = h.time, h.pid, h.level
-		ev.Message = rec[n:]
+		ev.Message = loggerName(rec[n:], ev)
+		return true
+	}
+	if gunicornVariant(rec, ctx, ev) {
 		return true
 	}
 	if pri, n, ok := gunicornWire(rec); ok && gunicornSyslogBody(rec[n:], ev) {
@@ -104,6 +113,9 @@ func (gunicornParser) Parse(rec string, ctx *Context, ev *Event) bool {
 // its forms; Detect counts only these.
 func gunicornEvidence(line string) bool {
 	if _, _, ok := gunicornHeader(line); ok {
+		return true
+	}
+	if gunicornVariantStarts(line) {
 		return true
 	}
 	if _, n, ok := gunicornWire(line); ok {

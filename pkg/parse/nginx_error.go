@@ -34,6 +34,14 @@ func (nginxErrorParser) Starts(line string) bool {
 	if nginxTimeAt(line) || strings.HasPrefix(line, "nginx: [") {
 		return true
 	}
+	if len(line) > 0 && line[0] == '[' {
+		if _, rest, ok := nginxLevelAt(line); ok {
+			hash := digitsAt(rest, 0)
+			return hash > 0 && hash < len(rest) && rest[hash] == '#'
+		}
+		end := strings.IndexByte(line, ']')
+		return end >= 2 && strings.HasPrefix(line[end:], "]: ") && nginxLevel(line[1:end])
+	}
 	if len(line) == 0 || (line[0] != '<' && !month3ok(line) && !isDigit(line[0])) {
 		return false
 	}
@@ -96,36 +104,11 @@ func parseNginxError(s string, ctx *Context, ev *Event) bool {
 		if !ok1 || !ok2 || !ok3 || !ok4 || !validDate(y, time.Month(mo), d) {
 			return false
 		}
-		level, rest, ok := nginxLevelAt(s[20:])
-		if !ok {
-			return false
-		}
-		// "PID#TID: "
-		hash := digitsAt(rest, 0)
-		if hash == 0 || hash >= len(rest) || rest[hash] != '#' {
-			return false
-		}
-		colon := digitsAt(rest, hash+1)
-		if colon == hash+1 || colon >= len(rest) || rest[colon] != ':' {
-			return false
-		}
-		pid, ok := atoi(rest[:hash])
-		if !ok {
-			return false
-		}
 		ev.Time = time.Date(y, time.Month(mo), d, h, m, sec, 0, location(ctx))
-		ev.Level, ev.PID = level, pid
-		ev.addField("tid", rest[hash+1:colon])
-		body = rest[colon+1:]
-		if len(body) > 0 && body[0] == ' ' {
-			body = body[1:]
-		}
-		// "*N ": the connection serial, only for connection-bound messages.
-		if len(body) > 1 && body[0] == '*' {
-			if end := digitsAt(body, 1); end > 1 && end < len(body) && body[end] == ' ' {
-				ev.addField("connection", body[1:end])
-				body = body[end+1:]
-			}
+		var ok bool
+		if body, ok = nginxLevelPID(s[20:], ev); !ok {
+			ev.Time = time.Time{}
+			return false
 		}
 	case strings.HasPrefix(s, "nginx: ["):
 		level, rest, ok := nginxLevelAt(s[len("nginx: "):])
@@ -134,11 +117,59 @@ func parseNginxError(s string, ctx *Context, ev *Event) bool {
 		}
 		ev.Level = level
 		body = rest
+	case len(s) > 0 && s[0] == '[':
+		// A line without its time: "[error] 12#12: *5 ..." as pasted from
+		// the middle of a log, or nginx 0.7's console form "[emerg]: ...".
+		var ok bool
+		if body, ok = nginxLevelPID(s, ev); ok {
+			break
+		}
+		end := strings.IndexByte(s, ']')
+		if end < 2 || !strings.HasPrefix(s[end:], "]: ") || !nginxLevel(s[1:end]) {
+			return false
+		}
+		ev.Level = s[1:end]
+		body = s[end+3:]
 	default:
 		return false
 	}
 	nginxBody(body, ev)
 	return true
+}
+
+// nginxLevelPID reads "[level] PID#TID: [*CID ]" into ev and returns the
+// message after it.
+func nginxLevelPID(s string, ev *Event) (string, bool) {
+	level, rest, ok := nginxLevelAt(s)
+	if !ok {
+		return "", false
+	}
+	hash := digitsAt(rest, 0)
+	if hash == 0 || hash >= len(rest) || rest[hash] != '#' {
+		return "", false
+	}
+	colon := digitsAt(rest, hash+1)
+	if colon == hash+1 || colon >= len(rest) || rest[colon] != ':' {
+		return "", false
+	}
+	pid, ok := atoi(rest[:hash])
+	if !ok {
+		return "", false
+	}
+	ev.Level, ev.PID = level, pid
+	ev.addField("tid", rest[hash+1:colon])
+	body := rest[colon+1:]
+	if len(body) > 0 && body[0] == ' ' {
+		body = body[1:]
+	}
+	// "*N ": the connection serial, only for connection-bound messages.
+	if len(body) > 1 && body[0] == '*' {
+		if end := digitsAt(body, 1); end > 1 && end < len(body) && body[end] == ' ' {
+			ev.addField("connection", body[1:end])
+			body = body[end+1:]
+		}
+	}
+	return body, true
 }
 
 // nginxLevelAt reads "[level] " and returns what follows.

@@ -9,6 +9,7 @@ var parsers = map[Format]Parser{
 	FormatNginxError:  nginxErrorParser{},
 	FormatNginxAccess: nginxAccessParser{},
 	FormatKernel:      kernelParser{},
+	FormatCaddy:       caddyParser{},
 }
 
 // For returns the default parser of f (the `combined` layout for

@@ -27,9 +27,6 @@ import (
 	"github.com/sigtail/sigtail/pkg/source"
 )
 
-// detectLines is how many lines format detection looks at.
-const detectLines = 50
-
 // Record caps for multi-line records (Gunicorn tracebacks).
 const (
 	MaxRecordLines = 200
@@ -187,55 +184,44 @@ type stream struct {
 // records to out in order, and fills their stats. It returns the latest
 // event time seen.
 func scanStream(ctx context.Context, cfg *Config, paths []string, st stream, stats []FileStats, out *batcher) time.Time {
-	var latest, lastTime time.Time
-	var j *parse.Joiner
-	var p parse.Parser
-	var format parse.Format
-	var lines lineNumbers
+	var latest time.Time
+	var lines lineIndex
 	var fields fieldArena
 	m := match.NewMatcher(cfg.Set)
-	var ev parse.Event
 	var hits []match.Hit
-	pctx := &parse.Context{Location: cfg.Location, BootTime: cfg.BootTime}
+	ps := parse.NewStream(parse.StreamConfig{
+		Format:   cfg.Format,
+		Parsers:  cfg.Parsers,
+		Location: cfg.Location,
+		BootTime: cfg.BootTime,
+		MaxLines: MaxRecordLines,
+		MaxBytes: MaxRecordBytes,
+	})
 
-	process := func(rec parse.Record) bool {
-		at := lines.take(rec.Offset)
+	process := func(ev *parse.Event) bool {
+		at := lines.at(ev.Offset)
+		ev.Offset = at.off
 		fs := &stats[at.file]
 		fs.Records++
-		if rec.Truncated {
-			fs.Dropped += int64(rec.Dropped)
-		}
-		ok := p != nil && p.Parse(rec.Text, pctx, &ev)
-		if !ok {
-			// A stray line of another format (a syslog file holds many).
-			ok = parseAny(cfg, rec.Text, pctx, &ev, format)
-		}
-		if !ok {
+		if ev.Format == parse.FormatUnknown {
 			fs.Unparsed++
-			return true
 		}
-		ev.Source, ev.Offset, ev.LineNo = paths[at.file], rec.Offset, at.no
-		if ev.Time.IsZero() {
-			ev.Time = lastTime // a stray line takes its neighbour's time
-		} else {
-			lastTime = ev.Time
-			if ev.Time.After(latest) {
-				latest = ev.Time
-			}
+		ev.Source, ev.LineNo = paths[at.file], at.no
+		if ev.Time.After(latest) {
+			latest = ev.Time
 		}
-		hits = m.Match(&ev, hits[:0])
+		hits = m.Match(ev, hits[:0])
 		if len(hits) == 0 {
 			return true
 		}
 		fs.Hits++
-		r := hitRecord{ev: ev, hits: slices.Clone(hits)}
+		r := hitRecord{ev: *ev, hits: slices.Clone(hits)}
 		r.ev.Fields = fields.copy(ev.Fields)
 		return out.add(r)
 	}
-	feed := func(file int, text string, off int64) bool {
-		lines.add(file, off)
-		for _, rec := range j.Add(text, off) {
-			if !process(rec) {
+	feed := func(evs []*parse.Event) bool {
+		for _, ev := range evs {
+			if !process(ev) {
 				return false
 			}
 		}
@@ -252,111 +238,48 @@ func scanStream(ctx context.Context, cfg *Config, paths []string, st stream, sta
 		}
 		fs.Compressed = f.Compressed
 		lr := source.NewLineReader(f, cfg.MaxLine, 0)
-		pctx.Reference = f.ModTime
 		if paths[fi] == "-" {
-			pctx.Reference = cfg.StdinTime
+			ps.SetReference(cfg.StdinTime)
+		} else {
+			ps.SetReference(f.ModTime)
 		}
-		var readErr error
-		next := func() (string, int64, bool) {
+		stopped := false
+		for {
 			b, off, _, err := lr.Next()
 			if err != nil {
 				if !errors.Is(err, io.EOF) {
-					readErr = err
+					fs.Err = fmt.Errorf("reading %s at offset %d: %w", paths[fi], lr.Offset(), err)
 				}
-				return "", 0, false
+				break
 			}
-			return lr.String(b), off, true
-		}
-		// The first file of a stream fixes its format, from its head.
-		type line struct {
-			text string
-			off  int64
-		}
-		var head []line
-		if j == nil {
-			for len(head) < detectLines {
-				text, off, ok := next()
+			seq := lines.add(fi, off)
+			if !feed(ps.Add(lr.String(b), seq)) {
+				stopped = true
+				break
+			}
+			if seq&1023 == 0 {
+				oldest, ok := ps.OldestPending()
 				if !ok {
-					break
+					oldest = seq + 1
 				}
-				head = append(head, line{text, off})
-			}
-			format = cfg.Format
-			if format == parse.FormatUnknown {
-				texts := make([]string, len(head))
-				for i, l := range head {
-					texts[i] = l.text
-				}
-				format = parse.Detect(texts)
-			}
-			p = parserFor(cfg, format)
-			if p != nil {
-				j = parse.NewJoiner(p, MaxRecordLines, MaxRecordBytes)
-			} else {
-				// No format: every line is its own record, tried against all.
-				j = parse.NewJoiner(parse.For(parse.FormatNginxError), 1, MaxRecordBytes)
-			}
-		}
-		fs.Format = format
-		stopped := false
-		for _, l := range head {
-			if !feed(fi, l.text, l.off) {
-				stopped = true
-				break
-			}
-		}
-		for !stopped && readErr == nil {
-			text, off, ok := next()
-			if !ok {
-				break
-			}
-			if !feed(fi, text, off) {
-				stopped = true
+				lines.forget(oldest)
 			}
 		}
 		fs.Lines, fs.Cut = lr.Lines, lr.Cut
-		if readErr != nil {
-			fs.Err = fmt.Errorf("reading %s at offset %d: %w", paths[fi], lr.Offset(), readErr)
-		}
 		f.Close()
 		if stopped {
 			return latest
 		}
 	}
-	if j != nil {
-		for _, rec := range j.Flush() {
-			if !process(rec) {
-				break
-			}
-		}
+	feed(ps.Flush())
+	stats0 := ps.Stats()
+	for _, fi := range st.files {
+		stats[fi].Format = stats0.Main()
+	}
+	if n := len(st.files); n > 0 {
+		stats[st.files[n-1]].Dropped = stats0.Dropped
 	}
 	return latest
-}
-
-func parserFor(cfg *Config, f parse.Format) parse.Parser {
-	if p, ok := cfg.Parsers[f]; ok {
-		return p
-	}
-	if f == parse.FormatUnknown {
-		return nil
-	}
-	return parse.For(f)
-}
-
-// parseAny tries every format but skip on a record its file's parser
-// rejected.
-func parseAny(cfg *Config, rec string, pctx *parse.Context, ev *parse.Event, skip parse.Format) bool {
-	for _, f := range parse.Formats {
-		if f == skip || f == parse.FormatGunicorn {
-			// Gunicorn's parser takes any text as a headerless record;
-			// only a file detected as Gunicorn gets that leniency.
-			continue
-		}
-		if p := parserFor(cfg, f); p != nil && p.Parse(rec, pctx, ev) {
-			return true
-		}
-	}
-	return false
 }
 
 // batcher sends a stream's records in batches: one channel operation per
@@ -491,15 +414,16 @@ func (h recHeap) down(i int) {
 	}
 }
 
-// lineNumbers maps the offset of a record's first line back to its file
-// and line number. Lines enter in order as they are read and records leave
-// in the same order, so a queue of the lines not yet claimed by a record,
-// never longer than the longest record, is enough. Offsets restart at each
-// file of a stream, so the queue is searched from its head.
-type lineNumbers struct {
-	queue []lineAt
+// lineIndex remembers, for each line the Stream may still hand back as
+// the first line of a record, its file, byte offset and line number. The
+// Stream is given each line's sequence number in the stream (offsets
+// restart with each file of a rotation), and events come back with the
+// sequence number of their first line in Offset.
+type lineIndex struct {
+	base  int64 // sequence number of q[0]
+	q     []lineAt
 	file  int   // file of the last line added
-	next  int64 // number of the next line added in that file
+	count int64 // lines of that file so far
 }
 
 type lineAt struct {
@@ -507,25 +431,32 @@ type lineAt struct {
 	off, no int64
 }
 
-func (l *lineNumbers) add(file int, off int64) {
-	if file != l.file || l.next == 0 {
-		l.file, l.next = file, 0
+// add records the next line and returns its sequence number.
+func (x *lineIndex) add(file int, off int64) int64 {
+	if file != x.file || x.count == 0 {
+		x.file, x.count = file, 0
 	}
-	l.next++
-	l.queue = append(l.queue, lineAt{file, off, l.next})
+	x.count++
+	x.q = append(x.q, lineAt{file, off, x.count})
+	return x.base + int64(len(x.q)) - 1
 }
 
-// take returns where the record starting at off begins and forgets that
-// line and every line before it.
-func (l *lineNumbers) take(off int64) lineAt {
-	for i, la := range l.queue {
-		if la.off == off {
-			n := copy(l.queue, l.queue[i+1:])
-			l.queue = l.queue[:n]
-			return la
-		}
+func (x *lineIndex) at(seq int64) lineAt {
+	if i := seq - x.base; i >= 0 && i < int64(len(x.q)) {
+		return x.q[i]
 	}
-	return lineAt{file: l.file}
+	return lineAt{file: x.file}
+}
+
+// forget drops the lines before seq, once they are many: no record still
+// being joined starts there.
+func (x *lineIndex) forget(seq int64) {
+	n := seq - x.base
+	if n < 4096 || n > int64(len(x.q)) {
+		return
+	}
+	x.q = x.q[:copy(x.q, x.q[n:])]
+	x.base = seq
 }
 
 // fieldArena copies the fields of records that go on to correlation into

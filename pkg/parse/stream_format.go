@@ -1,0 +1,193 @@
+package parse
+
+import (
+	"strings"
+
+	"github.com/sigtail/sigtail/pkg/envelope"
+)
+
+// classify returns the format whose record text starts, FormatUnknown when
+// it starts none (a continuation line, or text of no known format). For a
+// single-line format it parses text whole into s.scratch while checking,
+// and says so, so that the line is not parsed twice.
+func (s *Stream) classify(k *keyState, text string, env *envelope.Envelope) (Format, bool) {
+	if s.cfg.Format != FormatUnknown {
+		if p := s.parser(s.cfg.Format); p != nil && p.Starts(text) {
+			return s.cfg.Format, false
+		}
+		return FormatUnknown, false
+	}
+	if text == "" || text[0] == ' ' || text[0] == '\t' {
+		// No format's record starts with blanks: a traceback's "  File"
+		// line, a kernel dictionary line.
+		return FormatUnknown, false
+	}
+	if k.format != FormatUnknown {
+		if ok, parsed := s.sniff(k.format, text, env); ok {
+			return k.format, parsed
+		}
+	}
+	hint := formatHint(env)
+	if hint != FormatUnknown && hint != k.format {
+		if ok, parsed := s.sniff(hint, text, env); ok {
+			return hint, parsed
+		}
+	}
+	for _, f := range formatOrder {
+		if f == k.format || f == hint {
+			continue
+		}
+		if ok, parsed := s.sniff(f, text, env); ok {
+			return f, parsed
+		}
+	}
+	return FormatUnknown, false
+}
+
+// sniff reports whether text begins a record of format f, by that format's
+// own header (never by a parser's leniency: Gunicorn's parser takes any
+// text, nginx access's Starts is always true).
+func (s *Stream) sniff(f Format, text string, env *envelope.Envelope) (ok, parsed bool) {
+	p := s.parser(f)
+	if p == nil {
+		return false, false
+	}
+	switch f {
+	case FormatGunicorn:
+		if _, _, ok := gunicornHeader(text); ok {
+			return true, false
+		}
+		if gunicornVariantStarts(text) {
+			return true, false
+		}
+		if gunicornSyslogProgram(env) {
+			// The body of a --log-syslog record, its "gunicorn.NAME.error:"
+			// tag taken off by the envelope.
+			_, _, ok := gunicornPID(text)
+			return ok, false
+		}
+		return gunicornEvidence(text), false
+	case FormatNginxError:
+		return p.Starts(text), false
+	case FormatKernel:
+		var ev = s.scratch
+		resetEvent(ev, FormatKernel, text)
+		_, _, ok := parseKernelLine(text, &s.ctx, ev)
+		return ok, false
+	}
+	// Single-line formats (nginx access, Caddy): parsing is the check.
+	ok = p.Parse(text, &s.ctx, s.scratch)
+	return ok, ok
+}
+
+// formatHint is the format the envelope's program, container or unit name
+// points to, FormatUnknown when it names none. It only orders the formats
+// tried: identifiers are whatever started the process ("wsgi.sh",
+// "python3"), so a name never excludes a format.
+func formatHint(env *envelope.Envelope) Format {
+	if env.N == 0 {
+		return FormatUnknown
+	}
+	for _, name := range [...]string{env.Program, env.Container, env.Unit} {
+		switch {
+		case name == "":
+		case name == "kernel":
+			return FormatKernel
+		case strings.Contains(name, "gunicorn"):
+			return FormatGunicorn
+		case strings.Contains(name, "nginx"):
+			return FormatNginxError
+		case strings.Contains(name, "caddy"):
+			return FormatCaddy
+		}
+	}
+	return FormatUnknown
+}
+
+// gunicornSyslogProgram reports whether the envelope's program is the tag
+// of Gunicorn's --log-syslog error records.
+func gunicornSyslogProgram(env *envelope.Envelope) bool {
+	return isGunicornErrorTag(env.Program)
+}
+
+// parse parses rec as format f into ev; false when f is unknown or its
+// parser refuses the record and no other format takes it.
+func (s *Stream) parse(f Format, rec string, env *envelope.Envelope, ev *Event) bool {
+	if f == FormatUnknown {
+		return false
+	}
+	if f == FormatGunicorn && gunicornSyslogProgram(env) {
+		resetEvent(ev, FormatGunicorn, rec)
+		if gunicornSyslogBody(rec, ev) {
+			return true
+		}
+	}
+	if s.parser(f).Parse(rec, &s.ctx, ev) {
+		return true
+	}
+	// The forced format did not take it: a stray line of another format
+	// (a syslog file holds many).
+	for _, g := range formatOrder {
+		if g == f || g == FormatGunicorn {
+			// Gunicorn's parser takes any text as a headerless record:
+			// such text is matched as text instead.
+			continue
+		}
+		if p := s.parser(g); p != nil && p.Parse(rec, &s.ctx, ev) {
+			return true
+		}
+	}
+	return false
+}
+
+// text makes an event of a record no format's header starts: a fragment
+// pasted from the middle of a line, app output between Gunicorn's records,
+// a bare traceback. When the envelope names the program (the kernel,
+// Gunicorn) it is that program's text. Otherwise a Gunicorn header
+// somewhere inside the line (a record spliced into another writer's line)
+// or a Python "[LEVEL] " gives its level and where the message starts.
+func (s *Stream) text(rec string, env *envelope.Envelope, ev *Event) {
+	switch formatHint(env) {
+	case FormatKernel:
+		resetEvent(ev, FormatKernel, rec)
+		ev.Message = rec
+		return
+	case FormatGunicorn:
+		if s.parser(FormatGunicorn).Parse(rec, &s.ctx, ev) {
+			return
+		}
+	}
+	resetEvent(ev, FormatUnknown, rec)
+	ev.Message = rec
+	first, _, _ := strings.Cut(rec, "\n")
+	for i := strings.IndexByte(first, '['); i >= 0; {
+		if h, n, ok := gunicornHeader(rec[i:]); ok {
+			resetEvent(ev, FormatGunicorn, rec)
+			ev.Time, ev.PID, ev.Level = h.time, h.pid, h.level
+			ev.Message = loggerName(rec[i+n:], ev)
+			return
+		}
+		if level, n, ok := bracketLevel(first[i:]); ok && ev.Level == "" {
+			ev.Level = level
+			ev.Message = rec[i+n:]
+		}
+		j := strings.IndexByte(first[i+1:], '[')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+}
+
+// bracketLevel reads "[LEVEL] " with a Python or nginx level name.
+func bracketLevel(s string) (string, int, bool) {
+	end := strings.IndexByte(s, ']')
+	if end < 2 || end > len("[CRITICAL") || end+1 >= len(s) || s[end+1] != ' ' {
+		return "", 0, false
+	}
+	l := s[1:end]
+	if !pyLevel(l) && !nginxLevel(l) {
+		return "", 0, false
+	}
+	return l, end + 2, true
+}
