@@ -233,7 +233,9 @@ func (u *Unwrapper) honchoLine(p *peel, s string) (string, bool) {
 		return s, false
 	}
 	p.env.Program = name
-	if t := u.ctx.dateless(h, m, sec); !t.IsZero() {
+	if outer := p.env.Time; !outer.IsZero() {
+		p.env.Time = nearDate(outer, u.ctx.loc(), h, m, sec)
+	} else if t := u.ctx.dateless(h, m, sec); !t.IsZero() {
 		p.env.Time = t
 	}
 	p.keyAt(s, 9, 9+len(name))

@@ -281,6 +281,47 @@ func (c *Context) dateless(h, m, s int) time.Time {
 	return t
 }
 
+// An outer layer's time is a better guide than Reference for a stamp that
+// lacks its year or date (journald inside CRI, honcho inside docker): the
+// inner stamp was written at nearly the same instant, give or take the
+// writer's zone. So it is resolved to the candidate nearest that time.
+
+func absDur(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
+}
+
+// nearYear puts a yearless stamp in the year that brings it nearest outer.
+func nearYear(outer time.Time, loc *time.Location, mon, day, h, m, s, ns int) time.Time {
+	var best time.Time
+	y := outer.In(loc).Year()
+	for _, cand := range [...]int{y, y - 1, y + 1} {
+		if !validDate(cand, mon, day) {
+			continue
+		}
+		t := time.Date(cand, time.Month(mon), day, h, m, s, ns, loc)
+		if best.IsZero() || absDur(t.Sub(outer)) < absDur(best.Sub(outer)) {
+			best = t
+		}
+	}
+	return best
+}
+
+// nearDate puts a clock time on the day that brings it nearest outer.
+func nearDate(outer time.Time, loc *time.Location, h, m, s int) time.Time {
+	var best time.Time
+	o := outer.In(loc)
+	for _, d := range [...]int{0, -1, 1} {
+		t := time.Date(o.Year(), o.Month(), o.Day()+d, h, m, s, 0, loc)
+		if best.IsZero() || absDur(t.Sub(outer)) < absDur(best.Sub(outer)) {
+			best = t
+		}
+	}
+	return best
+}
+
 // parseEpochMicros reads journald's __REALTIME_TIMESTAMP: microseconds since
 // the epoch as decimal digits.
 func parseEpochMicros(s string) (time.Time, bool) {

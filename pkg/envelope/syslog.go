@@ -221,7 +221,12 @@ func (u *Unwrapper) bsdLine(p *peel, s string, pri int) (string, bool) {
 	case b.pad == padSpace || b.pad == padNone:
 		kind, u.bsdKind = Syslog, Syslog
 	}
-	t := u.ctx.yearless(b.mon, b.day, b.h, b.m, b.s, b.ns)
+	var t time.Time
+	if outer := p.env.Time; !outer.IsZero() {
+		t = nearYear(outer, u.ctx.loc(), b.mon, b.day, b.h, b.m, b.s, b.ns)
+	} else {
+		t = u.ctx.yearless(b.mon, b.day, b.h, b.m, b.s, b.ns)
+	}
 	return u.syslogBody(p, s, rest, h, kind, t, pri)
 }
 
@@ -383,7 +388,11 @@ func (u *Unwrapper) rfc5424(p *peel, s, r string, pri int) (string, bool) {
 		}
 	}
 	p.env.Level = severityDigits[pri&7]
-	p.keyAt(r, keyStart, keyEnd)
+	if fields[0] == "-" && fields[1] == "-" && fields[2] == "-" {
+		p.keyString("")
+	} else {
+		p.keyAt(r, keyStart, keyEnd)
+	}
 	return msg, true
 }
 
@@ -499,8 +508,12 @@ func (u *Unwrapper) isoLine(p *peel, s string) (string, bool) {
 		return rest, true
 	}
 	if h, ok := splitHostTag(rest); ok {
+		// RSYSLOG_FileFormat always has a fraction and a colon in its
+		// offset; journalctl short-iso has no fraction, and older
+		// journalctl wrote "+0100". short-iso-precise of a current
+		// journalctl cannot be told from rsyslog, and is called syslog.
 		kind := JournalShort
-		if st.digits == 6 && st.zone == zoneColon {
+		if st.digits > 0 && st.zone == zoneColon {
 			kind = Syslog
 		}
 		return u.syslogBody(p, s, rest, h, kind, st.t, -1)

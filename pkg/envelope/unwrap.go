@@ -195,23 +195,38 @@ func (p *peel) rebase(s string) {
 }
 
 // keyAt sets the key to s[a:b], where s is the text being peeled. When an
-// outer layer's key lies before it in the same base string, the key spans
-// both, so that two containers running the same forego process keep
-// different keys.
+// outer layer's key lies just before it in the same base string, separated
+// only by the outer prefix's fixed punctuation ("nginx-proxy   | nginx.1"),
+// the key spans both, so that two containers running the same forego
+// process keep different keys at no cost. A gap with anything else in it
+// (a stamp, a CRI P/F flag) would make the key vary from line to line, so
+// then the inner key stands alone.
 func (p *peel) keyAt(s string, a, b int) {
 	off := len(p.base) - len(s)
 	if off < 0 || a < 0 || b > len(s) || a > b {
-		p.keyString(s[:0])
+		p.keyString("")
 		return
 	}
 	A, B := off+a, off+b
-	if p.keyInBase && p.keyB <= A && p.keyA < B {
+	if p.keyInBase && p.keyB <= A && separators(p.base[p.keyB:A]) {
 		p.env.Key = p.base[p.keyA:B]
 		p.keyB = B
 		return
 	}
 	p.env.Key = p.base[A:B]
 	p.keyA, p.keyB, p.keyInBase = A, B, true
+}
+
+// separators reports whether gap holds only the punctuation of a prefix.
+func separators(gap string) bool {
+	for i := 0; i < len(gap); i++ {
+		switch gap[i] {
+		case ' ', '|', ':', '[', ']':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // keyString sets a key that is not a substring of the line.

@@ -130,8 +130,8 @@ func parseCaddyConsole(rec string, ctx *Context, ev *Event) bool {
 	if rec == "" || !isDigit(rec[0]) {
 		return false
 	}
-	tab := strings.IndexByte(rec, '\t')
-	if tab < 0 || tab > caddyMaxTimeLen {
+	tab := strings.IndexByte(rec[:min(len(rec), caddyMaxTimeLen+1)], '\t')
+	if tab < 0 {
 		return false
 	}
 	t, ok := caddyConsoleTime(rec[:tab], ctx)

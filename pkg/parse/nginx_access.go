@@ -58,8 +58,19 @@ func (nginxAccessParser) Parse(rec string, ctx *Context, ev *Event) bool {
 
 func parseCombined(line string, ev *Event) bool {
 	sp := strings.IndexByte(line, ' ')
-	if sp < 0 || !strings.HasPrefix(line[sp:], " - ") {
+	if sp < 0 {
 		return false
+	}
+	var vhost string
+	if !strings.HasPrefix(line[sp:], " - ") {
+		// "$host $remote_addr - ...": the vhost layout of nginx-proxy and
+		// of many multi-site configurations puts the server name first.
+		sp2 := strings.IndexByte(line[sp+1:], ' ')
+		if sp2 <= 0 || !strings.HasPrefix(line[sp+1+sp2:], " - ") {
+			return false
+		}
+		vhost, line = line[:sp], line[sp+1:]
+		sp = sp2
 	}
 	addr := line[:sp]
 	s := line[sp+3:]
@@ -131,6 +142,9 @@ func parseCombined(line string, ev *Event) bool {
 	ev.Time = t
 	ev.Message = request
 	ev.addField("remote_addr", addr)
+	if vhost != "" {
+		ev.addField("host", vhost)
+	}
 	ev.addField("remote_user", user)
 	ev.addField("time_local", timeLocalV)
 	ev.addField("request", request)

@@ -43,11 +43,11 @@ type Stream struct {
 	parsers [len(formatOrder) + 1]Parser      // by formatIndex; nil for unknown
 	enders  [len(formatOrder) + 1]recordEnder // the parsers that can tell a record is whole
 
-	keys    map[string]*keyState
+	keys     map[string]*keyState
 	last     *keyState // the state of the last key seen: most streams have one
 	lastName string
-	lastT   time.Time // time of the last record that had one
-	scratch *Event    // a single-line record parsed while classifying it
+	lastT    time.Time // time of the last record that had one
+	scratch  *Event    // a single-line record parsed while classifying it
 
 	pool []*Event
 	used int

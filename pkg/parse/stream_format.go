@@ -157,9 +157,17 @@ func (s *Stream) text(rec string, env *envelope.Envelope, ev *Event) {
 			return
 		}
 	}
+	first, _, _ := strings.Cut(rec, "\n")
+	if req, status, ok := requestFragment(first); ok {
+		// What is left of an access-log line: the request and its status.
+		resetEvent(ev, FormatNginxAccess, rec)
+		ev.Message = req
+		ev.addField("request", req)
+		ev.addField("status", status)
+		return
+	}
 	resetEvent(ev, FormatUnknown, rec)
 	ev.Message = rec
-	first, _, _ := strings.Cut(rec, "\n")
 	for i := strings.IndexByte(first, '['); i >= 0; {
 		if h, n, ok := gunicornHeader(rec[i:]); ok {
 			resetEvent(ev, FormatGunicorn, rec)
@@ -190,4 +198,25 @@ func bracketLevel(s string) (string, int, bool) {
 		return "", 0, false
 	}
 	return l, end + 2, true
+}
+
+// requestFragment finds `"METHOD URI HTTP/x.y" STATUS` in a line: the part
+// of an access-log line that survives when a paste lost the rest.
+func requestFragment(s string) (request, status string, ok bool) {
+	h := strings.Index(s, " HTTP/")
+	if h < 0 {
+		return "", "", false
+	}
+	open := strings.LastIndexByte(s[:h], '"')
+	end := strings.IndexByte(s[h:], '"')
+	if open < 0 || end < 0 {
+		return "", "", false
+	}
+	end += h
+	rest := s[end+1:]
+	if len(rest) < 4 || rest[0] != ' ' || !isDigit(rest[1]) || !isDigit(rest[2]) || !isDigit(rest[3]) ||
+		(len(rest) > 4 && rest[4] != ' ') {
+		return "", "", false
+	}
+	return s[open+1 : end], rest[1:4], true
 }
