@@ -25,8 +25,14 @@ func benchLines(b *testing.B, lines []string) {
 	b.SetBytes(int64(n / len(lines)))
 	b.ReportAllocs()
 	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
-		u.Add(lines[i%len(lines)], int64(i))
+	var off int64
+	j := 0
+	for b.Loop() {
+		u.Add(lines[j], off)
+		off += int64(len(lines[j])) + 1
+		if j++; j == len(lines) {
+			j = 0
+		}
 	}
 }
 

@@ -56,7 +56,7 @@ func (u *Unwrapper) criLine(p *peel, s string, off int64) bool {
 	p.env.Stream = stream
 	p.keyAt(rest, 0, len(stream))
 	if partial {
-		u.hold(CRI, stream, off, &p.env, inner)
+		u.hold(CRI, stream, off, p.env, inner)
 	} else {
 		u.complete(p, CRI, stream, off, inner)
 	}
@@ -129,7 +129,7 @@ func (u *Unwrapper) herokuLine(p *peel, s string, off int64) bool {
 	h.apply(p, rest)
 	msg := rest[h.msg:]
 	if h.source == "app" && len(msg) == herokuChunk {
-		u.hold(Heroku, p.env.Key, off, &p.env, msg)
+		u.hold(Heroku, p.env.Key, off, p.env, msg)
 	} else {
 		u.complete(p, Heroku, p.env.Key, off, msg)
 	}
@@ -341,10 +341,20 @@ func nextToken(s string, i int) (string, int) {
 
 // sternLine reads stern's "[NS ]POD CONTAINER msg".
 func sternLine(p *peel, s string) (string, bool) {
-	t1, e1 := nextToken(s, 0)
-	if e1 >= len(s) || len(t1) < 3 {
+	// Most lines fail on their first token: names are lowercase letters,
+	// digits, '-' and '.', and a pod or a namespace has a '-' (a namespace
+	// may lack one, but is then followed by a pod that has one).
+	e1 := 0
+	for e1 < len(s) && s[e1] != ' ' {
+		if c := s[e1]; !(c >= 'a' && c <= 'z' || isDigit(c) || c == '-' || c == '.') {
+			return s, false
+		}
+		e1++
+	}
+	if e1 >= len(s) || e1 < 3 {
 		return s, false
 	}
+	t1 := s[:e1]
 	t2, e2 := nextToken(s, e1+1)
 	// With a namespace the key spans it too: the same pod name may run in
 	// two namespaces.

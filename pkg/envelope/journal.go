@@ -81,7 +81,7 @@ func (u *Unwrapper) statusLine(p *peel, s string, off int64, unit string) bool {
 		p.env.Unit = name
 		p.keyString(name)
 		u.unit = name
-		u.out = append(u.out, Line{Text: strings.TrimSpace(s), Offset: off, Env: p.env})
+		u.out = append(u.out, Line{Text: strings.TrimSpace(s), Offset: off, Env: *p.env})
 		return true
 	}
 	t := strings.TrimLeft(s, " ")
@@ -115,7 +115,7 @@ func (u *Unwrapper) statusLine(p *peel, s string, off int64, unit string) bool {
 	if unit != "" {
 		u.unit = unit
 	}
-	u.out = append(u.out, Line{Text: text, Offset: off, Env: p.env})
+	u.out = append(u.out, Line{Text: text, Offset: off, Env: *p.env})
 	return true
 }
 
@@ -164,7 +164,7 @@ func (u *Unwrapper) catalogLine(p *peel, s string, off int64) bool {
 		return false
 	}
 	text := strings.TrimPrefix(s[len(catalogPrefix):], " ")
-	u.out = append(u.out, Line{Text: text, Offset: off, Env: p.env})
+	u.out = append(u.out, Line{Text: text, Offset: off, Env: *p.env})
 	return true
 }
 
@@ -272,11 +272,12 @@ func (e *exporter) end(u *Unwrapper) {
 	f := e.f
 	off := e.off
 	e.active, e.binKey, e.binRaw, e.f = false, "", nil, journalFields{}
-	var p peel
+	var env Envelope
+	p := peel{env: &env}
 	if f.apply(&p, JournalExport) {
 		msg := strings.TrimSuffix(f.msg, "\n")
 		p.rebase(msg)
-		msg = stripInnerANSI(&p, msg)
+		msg = p.splitFirst(stripInnerANSI(&p, msg))
 		u.finish(&p, msg, off)
 	}
 	// An unfinished binary value (end of input) is given back as it was.

@@ -81,7 +81,7 @@ func (u *Unwrapper) dockerJSON(p *peel, s string, off int64) bool {
 	if complete {
 		u.complete(p, DockerJSON, stream, off, log)
 	} else {
-		u.hold(DockerJSON, stream, off, &p.env, log)
+		u.hold(DockerJSON, stream, off, p.env, log)
 	}
 	return true
 }
@@ -207,7 +207,7 @@ func (u *Unwrapper) journalJSON(p *peel, s string, off int64) bool {
 	}
 	msg = strings.TrimSuffix(msg, "\n")
 	p.rebase(msg)
-	msg = stripInnerANSI(p, msg)
+	msg = p.splitFirst(stripInnerANSI(p, msg))
 	u.finish(p, msg, off)
 	return true
 }
@@ -369,7 +369,7 @@ func (u *Unwrapper) gcpJSON(p *peel, s string, off int64) bool {
 	}
 	text = strings.TrimSuffix(text, "\n")
 	p.rebase(text)
-	text = stripInnerANSI(p, text)
+	text = p.splitFirst(stripInnerANSI(p, text))
 	u.finish(p, text, off)
 	return true
 }

@@ -184,6 +184,7 @@ func (u *Unwrapper) syslogBody(p *peel, s, rest string, h hostTag, kind Kind, t 
 	if escaped {
 		msg = unescape(msg)
 		p.rebase(msg)
+		msg = p.splitFirst(msg)
 	} else if kind == JournalShort && outer {
 		p.contPrefix = len(s) - len(msg)
 	}

@@ -20,7 +20,8 @@ const maxHeld = 64
 // for concurrent use.
 type Unwrapper struct {
 	ctx Context
-	out []Line // returned by Add and Flush, reused
+	out []Line   // returned by Add and Flush, reused
+	env Envelope // of the line being added; see Add
 
 	held []held   // partial lines, oldest first
 	exp  exporter // journalctl -o export entry being read
@@ -89,8 +90,12 @@ func (u *Unwrapper) Add(line string, offset int64) []Line {
 	unit := u.unit
 	u.unit = ""
 
-	var p peel
-	p.base, p.raw = line, true
+	// u.env is zero unless the last line had an envelope: clearing 250
+	// bytes on every plain line would cost more than the line itself.
+	if u.env.N != 0 {
+		u.env = Envelope{}
+	}
+	p := peel{env: &u.env, base: line, raw: true}
 	s := line
 	if strings.IndexByte(s, esc) >= 0 {
 		if t, ok := stripANSI(s); ok {
@@ -167,7 +172,7 @@ func (u *Unwrapper) OldestPending() (int64, bool) {
 // peel is the state of unwrapping one line: the envelope so far and where
 // its key lies.
 type peel struct {
-	env Envelope
+	env *Envelope // not owned: Unwrapper.env for a line being added
 	// base is the string the current text is a suffix of. Recognisers only
 	// cut prefixes, so a key found in the current text can be located in
 	// base and joined with an outer key found there earlier ("compose-name
@@ -258,24 +263,29 @@ func (p *peel) splitFirst(s string) string {
 }
 
 // finish peels what is left of s and appends the Line, then the later
-// lines of the record if a wrapper joined several.
+// lines of the record if a wrapper joined several. s is one line: a
+// wrapper whose text may hold several (a JSON message, an #012 record)
+// has called splitFirst.
 func (u *Unwrapper) finish(p *peel, s string, off int64) {
-	s = p.splitFirst(s)
 	for p.env.N < len(p.env.Layers) && s != "" {
 		inner, ok := u.peelOne(p, s)
 		if !ok {
 			break
 		}
-		s = p.splitFirst(inner)
+		s = inner
 	}
-	u.out = append(u.out, Line{Text: s, Offset: off, Env: p.env})
+	if p.env.N == 0 && !p.hasRest {
+		u.appendPlain(s, off)
+		return
+	}
+	u.out = append(u.out, Line{Text: s, Offset: off, Env: *p.env})
 	if !p.hasRest {
 		return
 	}
 	rest := p.rest
 	for {
 		piece, more, found := strings.Cut(rest, "\n")
-		u.out = append(u.out, Line{Text: strings.TrimSuffix(piece, "\r"), Offset: off, Env: p.env})
+		u.out = append(u.out, Line{Text: strings.TrimSuffix(piece, "\r"), Offset: off, Env: *p.env})
 		if !found {
 			return
 		}
@@ -341,6 +351,23 @@ func (u *Unwrapper) peelOne(p *peel, s string) (string, bool) {
 	return s, false
 }
 
+// appendPlain appends a Line without envelope. It reuses the slot in place
+// when there is one: building a 280-byte Line and copying it in costs more
+// than the rest of a plain line's trip.
+func (u *Unwrapper) appendPlain(s string, off int64) {
+	n := len(u.out)
+	if n == cap(u.out) {
+		u.out = append(u.out, Line{Text: s, Offset: off})
+		return
+	}
+	u.out = u.out[:n+1]
+	l := &u.out[n]
+	l.Text, l.Offset = s, off
+	if l.Env != (Envelope{}) {
+		l.Env = Envelope{}
+	}
+}
+
 // findHeld returns the index of the partial line held for kind and key, or -1.
 func (u *Unwrapper) findHeld(kind Kind, key string) int {
 	for i := range u.held {
@@ -383,7 +410,7 @@ func (u *Unwrapper) complete(p *peel, kind Kind, key string, off int64, chunk st
 		i = -1
 	}
 	if i < 0 {
-		u.finish(p, stripInnerANSI(p, chunk), off)
+		u.finish(p, p.splitFirst(stripInnerANSI(p, chunk)), off)
 		return
 	}
 	h := u.held[i]
@@ -402,10 +429,10 @@ func (u *Unwrapper) emitHeld(i int) {
 // emitText finishes a re-joined line: the layers inside the one that cut
 // it are peeled from the whole text.
 func (u *Unwrapper) emitText(h *held, text string) {
-	var p peel
-	p.env = h.env
+	env := h.env
+	p := peel{env: &env}
 	p.rebase(text)
-	text = stripInnerANSI(&p, text)
+	text = p.splitFirst(stripInnerANSI(&p, text))
 	u.finish(&p, text, h.off)
 }
 

@@ -27,7 +27,7 @@ import (
 // Fields, in this order and where present: logger, status, upstream, error,
 // method, uri, host, remote_ip, duration. The last five come from the
 // entry's "request" object; remote_ip falls back to the host part of
-// remote_addr, which Caddy before 2.5 logged instead. Numbers (status,
+// remote_addr, which older releases logged instead. Numbers (status,
 // duration) are kept as written. Level is lower case whatever the
 // encoder's level_format. Message is msg. Strings are copies decoded from
 // the JSON, not slices of the record.
@@ -83,7 +83,7 @@ type caddyEntry struct {
 	Upstream string          `json:"upstream"`
 	Error    string          `json:"error"`
 	Duration json.RawMessage `json:"duration"`
-	Latency  json.RawMessage `json:"latency"` // the access log's name for duration before 2.1
+	Latency  json.RawMessage `json:"latency"` // older releases' name for duration
 	Request  struct {
 		RemoteIP   string `json:"remote_ip"`
 		RemoteAddr string `json:"remote_addr"`
@@ -307,8 +307,8 @@ func caddyTime(s string, ctx *Context) (time.Time, bool) {
 }
 
 // caddyWallTime reads "2006/01/02 15:04:05" with an optional fraction, in
-// ctx.Location: the form has no zone (Caddy 2.7 and later write it in
-// UTC, earlier releases in local time).
+// ctx.Location: the form has no zone (recent releases write it in UTC,
+// older ones in local time).
 func caddyWallTime(s string, ctx *Context) (time.Time, bool) {
 	if len(s) < 19 || s[4] != '/' || s[7] != '/' || s[10] != ' ' {
 		return time.Time{}, false
