@@ -39,30 +39,6 @@ func criFields(rest string) (stream string, partial bool, inner string, ok bool)
 	return "", false, "", false
 }
 
-// criLine reads a CRI line at the top of a stream and re-joins P chunks per
-// stream until the F chunk: a CRI file holds one container, so the stream
-// names the writer.
-func (u *Unwrapper) criLine(p *peel, s string, off int64) bool {
-	st, ok := parseISO(s, u.ctx.loc())
-	if !ok || st.zone == zoneNone || st.n >= len(s) || s[st.n] != ' ' {
-		return false
-	}
-	rest := s[st.n+1:]
-	stream, partial, inner, ok := criFields(rest)
-	if !ok || !p.env.push(CRI) {
-		return false
-	}
-	p.env.Time = st.t
-	p.env.Stream = stream
-	p.keyAt(rest, 0, len(stream))
-	if partial {
-		u.hold(CRI, stream, off, p.env, inner)
-	} else {
-		u.complete(p, CRI, stream, off, inner)
-	}
-	return true
-}
-
 // herokuChunk is the size Heroku cuts longer dyno lines into: "split into
 // 10000 byte chunks without extra trailing newlines".
 const herokuChunk = 10000
@@ -113,27 +89,40 @@ func (h herokuHdr) apply(p *peel, rest string) {
 	p.keyAt(rest, 0, h.keyEnd)
 }
 
-// herokuLine reads a logplex line at the top of a stream, re-joining the
-// 10000-byte chunks of a long dyno line.
-func (u *Unwrapper) herokuLine(p *peel, s string, off int64) bool {
+// isoTop reads the ISO-stamped wrappers that re-join chunks, when they are
+// the outermost layer: CRI, whose P chunks are re-joined per stream until
+// the F chunk (a CRI file holds one container, so the stream names the
+// writer), and Heroku, whose 10000-byte chunks of a long dyno line are
+// re-joined per dyno. It reports false for any other line.
+func (u *Unwrapper) isoTop(p *peel, s string, off int64) bool {
 	st, ok := parseISO(s, u.ctx.loc())
 	if !ok || st.zone == zoneNone || st.n >= len(s) || s[st.n] != ' ' {
 		return false
 	}
 	rest := s[st.n+1:]
-	h, ok := herokuFields(rest)
-	if !ok || !p.env.push(Heroku) {
-		return false
+	if stream, partial, inner, ok := criFields(rest); ok && p.env.push(CRI) {
+		p.env.Time = st.t
+		p.env.Stream = stream
+		p.keyAt(rest, 0, len(stream))
+		if partial {
+			u.hold(CRI, stream, off, p.env, inner)
+		} else {
+			u.complete(p, CRI, stream, off, inner)
+		}
+		return true
 	}
-	p.env.Time = st.t
-	h.apply(p, rest)
-	msg := rest[h.msg:]
-	if h.source == "app" && len(msg) == herokuChunk {
-		u.hold(Heroku, p.env.Key, off, p.env, msg)
-	} else {
-		u.complete(p, Heroku, p.env.Key, off, msg)
+	if h, ok := herokuFields(rest); ok && p.env.push(Heroku) {
+		p.env.Time = st.t
+		h.apply(p, rest)
+		msg := rest[h.msg:]
+		if h.source == "app" && len(msg) == herokuChunk {
+			u.hold(Heroku, p.env.Key, off, p.env, msg)
+		} else {
+			u.complete(p, Heroku, p.env.Key, off, msg)
+		}
+		return true
 	}
-	return true
+	return false
 }
 
 func nameChar(c byte) bool {
@@ -345,13 +334,22 @@ func sternLine(p *peel, s string) (string, bool) {
 	// digits, '-' and '.', and a pod or a namespace has a '-' (a namespace
 	// may lack one, but is then followed by a pod that has one).
 	e1 := 0
+	dash, dot := false, false
 	for e1 < len(s) && s[e1] != ' ' {
-		if c := s[e1]; !(c >= 'a' && c <= 'z' || isDigit(c) || c == '-' || c == '.') {
+		switch c := s[e1]; {
+		case c >= 'a' && c <= 'z' || isDigit(c):
+		case c == '-':
+			dash = true
+		case c == '.':
+			dot = true
+		default:
 			return s, false
 		}
 		e1++
 	}
-	if e1 >= len(s) || e1 < 3 {
+	// The first token is a pod (with a dash) or a namespace (no dot): an
+	// address or a host name, as an access log starts with, is neither.
+	if e1 >= len(s) || e1 < 3 || dot && !dash {
 		return s, false
 	}
 	t1 := s[:e1]
@@ -360,14 +358,17 @@ func sternLine(p *peel, s string) (string, bool) {
 	// two namespaces.
 	var pod, ctr string
 	end := e2
+	// Colour vouches for the names only when it was stern's, i.e. stern is
+	// the first layer under the stripped escapes.
+	coloured := p.coloured && p.env.N == 1
 	switch {
-	case e2 < len(s) && dnsLabel(t1) && podName(t2, p.coloured):
+	case e2 < len(s) && dnsLabel(t1) && podName(t2, coloured):
 		t3, e3 := nextToken(s, e2+1)
 		if !dnsLabel(t3) {
 			return s, false
 		}
 		pod, ctr, end = t2, t3, e3
-	case podName(t1, p.coloured) && dnsLabel(t2):
+	case podName(t1, coloured) && dnsLabel(t2):
 		pod, ctr = t1, t2
 	default:
 		return s, false

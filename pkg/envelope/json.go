@@ -454,15 +454,23 @@ func skipValue(s string, i int) (int, bool) {
 	}
 	switch s[i] {
 	case '"':
-		for j := i + 1; j < len(s); j++ {
-			switch s[j] {
-			case '\\':
-				j++
-			case '"':
-				return j + 1, true
+		// The closing quote is the first one not escaped, i.e. not after an
+		// odd run of backslashes.
+		for k := i + 1; ; {
+			q := strings.IndexByte(s[k:], '"')
+			if q < 0 {
+				return 0, false
 			}
+			q += k
+			bs := 0
+			for b := q - 1; b > i && s[b] == '\\'; b-- {
+				bs++
+			}
+			if bs%2 == 0 {
+				return q + 1, true
+			}
+			k = q + 1
 		}
-		return 0, false
 	case '{', '[':
 		depth := 0
 		for j := i; j < len(s); j++ {
@@ -506,12 +514,13 @@ func decodeString(raw string) (string, bool) {
 	}
 	b := make([]byte, 0, len(body))
 	for i := 0; i < len(body); i++ {
-		c := body[i]
-		if c != '\\' {
-			b = append(b, c)
-			continue
+		j := strings.IndexByte(body[i:], '\\')
+		if j < 0 {
+			b = append(b, body[i:]...)
+			break
 		}
-		i++
+		b = append(b, body[i:i+j]...)
+		i += j + 1
 		if i >= len(body) {
 			return "", false
 		}

@@ -125,7 +125,7 @@ func (u *Unwrapper) Add(line string, offset int64) []Line {
 			return u.out
 		}
 	case isDigit(c) && len(s) > 20 && s[4] == '-' && s[10] == 'T':
-		if u.criLine(&p, s, offset) || u.herokuLine(&p, s, offset) {
+		if u.isoTop(&p, s, offset) {
 			return u.out
 		}
 	}
@@ -141,11 +141,18 @@ func (u *Unwrapper) Add(line string, offset int64) []Line {
 // without its blank line) at end of input or after idle time.
 func (u *Unwrapper) Flush() []Line {
 	u.out = u.out[:0]
-	if u.exp.active {
-		u.exp.end(u)
-	}
-	for len(u.held) > 0 {
-		u.emitHeld(0)
+	for u.Pending() {
+		oldest, _ := u.OldestPending()
+		if u.exp.active && u.exp.off == oldest {
+			u.exp.end(u)
+			continue
+		}
+		for i := range u.held {
+			if u.held[i].off == oldest {
+				u.emitHeld(i)
+				break
+			}
+		}
 	}
 	return u.out
 }
@@ -361,11 +368,7 @@ func (u *Unwrapper) appendPlain(s string, off int64) {
 		return
 	}
 	u.out = u.out[:n+1]
-	l := &u.out[n]
-	l.Text, l.Offset = s, off
-	if l.Env != (Envelope{}) {
-		l.Env = Envelope{}
-	}
+	u.out[n] = Line{Text: s, Offset: off}
 }
 
 // findHeld returns the index of the partial line held for kind and key, or -1.
