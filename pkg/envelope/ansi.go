@@ -91,13 +91,15 @@ func htmlStart(s string) bool {
 // stays in the text.
 func stripHTML(s string) string {
 	b := make([]byte, 0, len(s))
+	closes := true // whether a '>' may still follow; once none does, no tag can end
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c == '<' && i+1 < len(s) && (isAlpha(s[i+1]) || s[i+1] == '/' || s[i+1] == '!') {
+		if c == '<' && closes && i+1 < len(s) && (isAlpha(s[i+1]) || s[i+1] == '/' || s[i+1] == '!') {
 			if j := strings.IndexByte(s[i:], '>'); j >= 0 {
 				i += j + 1
 				continue
 			}
+			closes = false
 		}
 		b = append(b, c)
 		i++
@@ -124,8 +126,8 @@ func decodeEntities(s string) string {
 			i++
 			continue
 		}
-		semi := strings.IndexByte(s[i:], ';')
-		if semi < 2 || semi > 10 {
+		semi := strings.IndexByte(s[i:min(i+12, len(s))], ';')
+		if semi < 2 {
 			b = append(b, '&')
 			i++
 			continue

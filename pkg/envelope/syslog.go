@@ -163,7 +163,8 @@ func (u *Unwrapper) syslogBody(p *peel, s, rest string, h hostTag, kind Kind, t 
 	msg := rest[h.msg:]
 	escaped := hasEscapes(msg)
 	if escaped {
-		kind = Syslog
+		// Only rsyslog escapes; the BSD stamps of this stream are its.
+		kind, u.bsdKind = Syslog, Syslog
 	}
 	outer := p.env.N == 0 && p.raw && len(s) == len(p.base)
 	if !p.env.push(kind) {
