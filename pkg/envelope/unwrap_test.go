@@ -154,3 +154,29 @@ func TestJSONStrings(t *testing.T) {
 		}
 	}
 }
+
+// TestHugeLines feeds long lines of shapes that could make a recogniser
+// quadratic; the test's own timeout is the check.
+func TestHugeLines(t *testing.T) {
+	const n = 1 << 20
+	lines := []string{
+		"<font>" + strings.Repeat("<a", n),
+		"<font>x</font>" + strings.Repeat("&", n),
+		`{"log":"` + strings.Repeat("a", n),
+		`{"log":"` + strings.Repeat(`\"`, n) + `","stream":"stdout","time":"2024-05-01T10:00:00Z"}`,
+		`{"__REALTIME_TIMESTAMP":"1","MESSAGE":[` + strings.Repeat("1,", n) + `1]}`,
+		`{"a":` + strings.Repeat("[", n) + strings.Repeat("]", n) + `,"log":"x","stream":"stdout"}`,
+		"Nov 24 10:00:00 h t: " + strings.Repeat("#012", n/4),
+		strings.Repeat("a", n),
+		strings.Repeat("a-b ", n/4),
+		"│" + strings.Repeat(" ", n),
+		strings.Repeat("\x1b[", n/2),
+		"   " + strings.Repeat("Loaded", n/6),
+		"2024-05-01T10:00:00Z stdout P " + strings.Repeat("x", n),
+	}
+	u := NewUnwrapper(Context{Reference: goldenReference})
+	for i, l := range lines {
+		u.Add(l, int64(i))
+	}
+	u.Flush()
+}

@@ -53,6 +53,8 @@ type Stream struct {
 	used int
 	out  []*Event
 
+	lines int64 // lines unwrapped so far
+
 	stats StreamStats
 }
 
@@ -127,6 +129,7 @@ type keyState struct {
 	format Format // format of the writer's last record; FormatUnknown before any
 
 	pending bool
+	last    int64  // the stream's line count when the writer last had a line
 	pf      Format // the pending record's format; FormatUnknown for text
 	rec     Record
 	buf     []byte
@@ -256,9 +259,20 @@ func (s *Stream) state(key string) *keyState {
 	return k
 }
 
+// quietLines is how many lines of other writers a writer's open record
+// waits for before it is taken as complete: on a journal or a container
+// stream a process that wrote a traceback may write nothing more for a
+// long time, while the others keep the stream busy.
+const quietLines = 64
+
 // line handles one unwrapped line.
 func (s *Stream) line(l *envelope.Line) {
+	s.lines++
+	if len(s.keys) > 1 && s.lines%quietLines == 0 {
+		s.endQuiet()
+	}
 	k := s.state(l.Env.Key)
+	k.last = s.lines
 	text := l.Text
 	f, parsed := s.classify(k, text, &l.Env)
 	if k.pending {
@@ -294,6 +308,21 @@ func (s *Stream) line(l *envelope.Line) {
 		}
 	}
 	// A text record stays open: indented lines after it belong to it.
+}
+
+// endQuiet ends the open records of writers that have been quiet for
+// quietLines lines, oldest first.
+func (s *Stream) endQuiet() {
+	var quiet []*keyState
+	for _, k := range s.keys {
+		if k.pending && s.lines-k.last >= quietLines {
+			quiet = append(quiet, k)
+		}
+	}
+	slices.SortFunc(quiet, func(a, b *keyState) int { return int(a.rec.Offset - b.rec.Offset) })
+	for _, k := range quiet {
+		s.emit(k)
+	}
 }
 
 // continues reports whether text, which starts no record, belongs to the
