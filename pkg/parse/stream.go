@@ -268,7 +268,7 @@ const quietLines = 64
 // line handles one unwrapped line.
 func (s *Stream) line(l *envelope.Line) {
 	s.lines++
-	if len(s.keys) > 1 && s.lines%quietLines == 0 {
+	if len(s.keys) > 1 && s.lines%16 == 0 {
 		s.endQuiet()
 	}
 	k := s.state(l.Env.Key)
