@@ -132,14 +132,16 @@ func nameChar(c byte) bool {
 // nameBarSplit reads "name +| msg", the prefix of docker compose (v1 pads
 // the name and writes " |", v2 writes "%-Ns | ") and of forego.
 func nameBarSplit(s string) (name, inner string, ok bool) {
-	if s == "" || !isAlpha(s[0]) && !isDigit(s[0]) {
-		return "", "", false
-	}
-	i := 1
+	i := 0
 	for i < len(s) && nameChar(s[i]) {
 		i++
 	}
-	if i >= len(s) || i > 128 || s[i] != ' ' {
+	return barAfter(s, i)
+}
+
+// barAfter reads the " +| " after the name s[:i].
+func barAfter(s string, i int) (name, inner string, ok bool) {
+	if i == 0 || i >= len(s) || i > 128 || s[i] != ' ' || !isAlpha(s[0]) && !isDigit(s[0]) {
 		return "", "", false
 	}
 	j := i + 1
@@ -188,9 +190,47 @@ func service(name string) string {
 	return name
 }
 
-// nameBar reads a compose or forego prefix.
-func nameBar(p *peel, s string) (string, bool) {
-	name, inner, ok := nameBarSplit(s)
+// wordLine reads the prefixes that start with a name: compose and forego
+// ("name  | msg") and stern ("pod container msg"). Their first token is
+// scanned once, since most producer lines fail on it.
+func wordLine(p *peel, s string) (string, bool) {
+	i := 0
+	upper, under, dot, dash := false, false, false, false
+scan:
+	for i < len(s) {
+		switch c := s[i]; {
+		case c >= 'a' && c <= 'z' || isDigit(c):
+		case c >= 'A' && c <= 'Z':
+			upper = true
+		case c == '-':
+			dash = true
+		case c == '.':
+			dot = true
+		case c == '_':
+			under = true
+		default:
+			break scan
+		}
+		i++
+	}
+	if i == 0 || i+1 >= len(s) || s[i] != ' ' {
+		return s, false
+	}
+	if s[i+1] == ' ' || s[i+1] == '|' {
+		return nameBar(p, s, i)
+	}
+	// Stern's names are DNS names: lowercase, and a pod (or a namespace
+	// before a pod) is not an address or a host name as an access log
+	// starts with.
+	if upper || under || i < 3 || dot && !dash {
+		return s, false
+	}
+	return sternLine(p, s, i)
+}
+
+// nameBar reads a compose or forego prefix whose name is s[:i].
+func nameBar(p *peel, s string, i int) (string, bool) {
+	name, inner, ok := barAfter(s, i)
 	if !ok {
 		return s, false
 	}
@@ -328,30 +368,9 @@ func nextToken(s string, i int) (string, int) {
 	return s[i:j], j
 }
 
-// sternLine reads stern's "[NS ]POD CONTAINER msg".
-func sternLine(p *peel, s string) (string, bool) {
-	// Most lines fail on their first token: names are lowercase letters,
-	// digits, '-' and '.', and a pod or a namespace has a '-' (a namespace
-	// may lack one, but is then followed by a pod that has one).
-	e1 := 0
-	dash, dot := false, false
-	for e1 < len(s) && s[e1] != ' ' {
-		switch c := s[e1]; {
-		case c >= 'a' && c <= 'z' || isDigit(c):
-		case c == '-':
-			dash = true
-		case c == '.':
-			dot = true
-		default:
-			return s, false
-		}
-		e1++
-	}
-	// The first token is a pod (with a dash) or a namespace (no dot): an
-	// address or a host name, as an access log starts with, is neither.
-	if e1 >= len(s) || e1 < 3 || dot && !dash {
-		return s, false
-	}
+// sternLine reads stern's "[NS ]POD CONTAINER msg"; s[:e1] is the first
+// token, already checked for its characters.
+func sternLine(p *peel, s string, e1 int) (string, bool) {
 	t1 := s[:e1]
 	t2, e2 := nextToken(s, e1+1)
 	// With a namespace the key spans it too: the same pod name may run in

@@ -330,10 +330,7 @@ func (u *Unwrapper) peelOne(p *peel, s string) (string, bool) {
 				return inner, true
 			}
 		}
-		if inner, ok := nameBar(p, s); ok {
-			return inner, true
-		}
-		return sternLine(p, s)
+		return wordLine(p, s)
 	case c >= 'A' && c <= 'Z':
 		if len(s) > 15 && s[3] == ' ' {
 			if inner, ok := u.bsdLine(p, s, -1); ok {
@@ -346,12 +343,9 @@ func (u *Unwrapper) peelOne(p *peel, s string) (string, bool) {
 		if inner, ok := u.gcpExplorer(p, s); ok {
 			return inner, true
 		}
-		return nameBar(p, s)
+		return wordLine(p, s)
 	case c >= 'a' && c <= 'z':
-		if inner, ok := nameBar(p, s); ok {
-			return inner, true
-		}
-		return sternLine(p, s)
+		return wordLine(p, s)
 	case c == 0xE2:
 		return k9sLine(p, s)
 	}

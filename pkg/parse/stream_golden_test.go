@@ -96,7 +96,7 @@ func TestStreamQuietWriterEnds(t *testing.T) {
 	add("Dec 03 10:00:00 web-1 gunicorn[7]: [2026-12-03 10:00:00 +0000] [7] [ERROR] Exception in worker process")
 	add("Dec 03 10:00:00 web-1 gunicorn[7]: Traceback (most recent call last):")
 	add("Dec 03 10:00:00 web-1 gunicorn[7]: ModuleNotFoundError: No module named 'x'")
-	for i := 0; i < quietLines+1; i++ {
+	for i := 0; i < quietLines+16; i++ {
 		add("Dec 03 10:00:01 web-1 gunicorn[8]: [2026-12-03 10:00:01 +0000] [8] [INFO] Booting worker with pid: 8")
 	}
 	if len(got) != 1 || got[0].PID != 7 || got[0].Lines != 3 {
