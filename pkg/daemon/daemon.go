@@ -593,7 +593,7 @@ func (d *Daemon) read(ctx context.Context, st *fileState, lines <-chan source.Li
 		}
 		start := startOf(ev.Offset)
 		ev.Source, ev.Offset = st.path, start.off
-		if ev.Format == parse.FormatUnknown {
+		if ev.Unparsed() {
 			m.Unparsed.WithLabelValues(st.path).Inc()
 		}
 		hits = matcher.Match(ev, hits[:0])

@@ -221,8 +221,8 @@ scan:
 	}
 	// Stern's names are DNS names: lowercase, and a pod (or a namespace
 	// before a pod) is not an address or a host name as an access log
-	// starts with.
-	if upper || under || i < 3 || dot && !dash {
+	// starts with. Stern is a terminal tool, so it is the outermost layer.
+	if upper || under || i < 3 || dot && !dash || !p.top() {
 		return s, false
 	}
 	return sternLine(p, s, i)

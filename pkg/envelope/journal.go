@@ -275,10 +275,7 @@ func (e *exporter) end(u *Unwrapper) {
 	var env Envelope
 	p := peel{env: &env}
 	if f.apply(&p, JournalExport) {
-		msg := strings.TrimSuffix(f.msg, "\n")
-		p.rebase(msg)
-		msg = p.splitFirst(stripInnerANSI(&p, msg))
-		u.finish(&p, msg, off)
+		f.emit(u, &p, JournalExport, off)
 	}
 	// An unfinished binary value (end of input) is given back as it was.
 	for _, r := range raw {

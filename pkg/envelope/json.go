@@ -107,6 +107,7 @@ func dockerLog(raw string) (log string, complete, ok bool) {
 // json and -o export give them.
 type journalFields struct {
 	msg, realtime, host, ident, comm, pid, syslogPID, unit, prio string
+	lineBreak                                                    string
 	hasMsg                                                       bool
 }
 
@@ -130,7 +131,24 @@ func (f *journalFields) set(k, v string) {
 		f.unit = v
 	case "PRIORITY":
 		f.prio = v
+	case "_LINE_BREAK":
+		f.lineBreak = v
 	}
+}
+
+// emit hands the message on. journald cuts a stdout line longer than
+// LineMax= into entries marked _LINE_BREAK=line-max; only the JSON and
+// export forms show the mark, and there the pieces are re-joined per
+// writer like docker's partials.
+func (f *journalFields) emit(u *Unwrapper, p *peel, kind Kind, off int64) {
+	msg := f.msg
+	if f.lineBreak == "line-max" {
+		u.hold(kind, p.env.Key, off, p.env, msg)
+		return
+	}
+	msg = strings.TrimSuffix(msg, "\n")
+	p.rebase(msg)
+	u.complete(p, kind, p.env.Key, off, msg)
 }
 
 // apply records the fields as layer kind. The key has journalctl's short
@@ -205,10 +223,8 @@ func (u *Unwrapper) journalJSON(p *peel, s string, off int64) bool {
 	if !ok || !f.apply(p, JournalJSON) {
 		return false
 	}
-	msg = strings.TrimSuffix(msg, "\n")
-	p.rebase(msg)
-	msg = p.splitFirst(stripInnerANSI(p, msg))
-	u.finish(p, msg, off)
+	f.msg = msg
+	f.emit(u, p, JournalJSON, off)
 	return true
 }
 

@@ -456,11 +456,10 @@ func sdName(c byte) bool {
 	return c > ' ' && c < 0x7f && c != '=' && c != ']' && c != '"'
 }
 
-// isoLine reads the wrappers whose line starts with an RFC 3339 stamp. They
+// isoLine reads the wrappers whose line starts with an RFC 3339 stamp, but
+// CRI and Heroku, which are outermost and re-join chunks (see isoTop). They
 // differ in what follows the stamp and in the stamp itself, which is how
 // they are told apart:
-//   - CRI:       any precision, zoned, then "stdout|stderr P|F ";
-//   - Heroku:    zoned, then "app[dyno]: " or "heroku[dyno]: ";
 //   - docker -t: 7 to 9 fraction digits (docker and kubectl 9, Azure 7);
 //     rsyslog and journald never print more than 6;
 //   - rsyslog RSYSLOG_FileFormat / journalctl short-iso: zoned, then a
@@ -485,22 +484,11 @@ func (u *Unwrapper) isoLine(p *peel, s string) (string, bool) {
 	}
 	rest := s[st.n+1:]
 	if st.zone == zoneNone {
-		if st.digits == 0 && st.n == 19 && rest != "" && p.env.push(AWSTail) {
+		if st.digits == 0 && st.n == 19 && rest != "" && p.top() && p.env.push(AWSTail) {
 			p.env.Time = st.t
 			return rest, true
 		}
 		return s, false
-	}
-	if stream, _, inner, ok := criFields(rest); ok && p.env.push(CRI) {
-		p.env.Time = st.t
-		p.env.Stream = stream
-		p.keyAt(rest, 0, len(stream))
-		return inner, true
-	}
-	if hk, ok := herokuFields(rest); ok && p.env.push(Heroku) {
-		p.env.Time = st.t
-		hk.apply(p, rest)
-		return rest[hk.msg:], true
 	}
 	if st.digits >= 7 {
 		if !p.env.push(DockerTime) {
@@ -523,7 +511,7 @@ func (u *Unwrapper) isoLine(p *peel, s string) (string, bool) {
 	if st.digits == 6 && st.zone == zoneColon && st.offset == 0 {
 		// aws logs tail --format detailed: the stream name, then the message.
 		sp := strings.IndexByte(rest, ' ')
-		if sp <= 0 || rest[0] == '[' || rest[0] == '{' || !p.env.push(AWSTail) {
+		if sp <= 0 || rest[0] == '[' || rest[0] == '{' || !p.top() || !p.env.push(AWSTail) {
 			return s, false
 		}
 		p.env.Time = st.t

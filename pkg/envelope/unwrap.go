@@ -61,8 +61,8 @@ func NewUnwrapper(ctx Context) *Unwrapper {
 // valid forever.
 //
 // A plain line (no envelope) comes back at once as itself. A CRI P chunk, a
-// docker partial or a Heroku 10000-byte chunk returns nothing until the
-// last chunk of its writer; a journald export entry returns when its blank
+// docker partial, a Heroku 10000-byte chunk or a journal entry cut at
+// LineMax= returns nothing until the last chunk of its writer; a journald export entry returns when its blank
 // line comes; an rsyslog record with #012 escapes returns one Line per
 // embedded line, all with the same Offset, Key and envelope.
 func (u *Unwrapper) Add(line string, offset int64) []Line {
@@ -200,6 +200,19 @@ type peel struct {
 	contPrefix int
 }
 
+// top reports whether no wrapper has been peeled yet but escapes and HTML
+// tags. Wrappers that only ever come outermost (a console copy, a kubectl,
+// stern or aws prefix) are taken only there, so that a producer line inside
+// another wrapper is not mistaken for one.
+func (p *peel) top() bool {
+	for i := 0; i < p.env.N; i++ {
+		if k := p.env.Layers[i]; k != ANSI && k != HTML {
+			return false
+		}
+	}
+	return true
+}
+
 func (p *peel) rebase(s string) {
 	p.base = s
 	p.keyInBase = false
@@ -309,6 +322,9 @@ func (u *Unwrapper) peelOne(p *peel, s string) (string, bool) {
 	case c == '<':
 		return u.priLine(p, s)
 	case c == '[':
+		if !p.top() {
+			return s, false
+		}
 		return kubectlPrefix(p, s)
 	case isDigit(c):
 		if len(s) >= 20 && s[4] == '-' && s[7] == '-' {
@@ -337,16 +353,21 @@ func (u *Unwrapper) peelOne(p *peel, s string) (string, bool) {
 				return inner, true
 			}
 		}
-		if len(s) >= 3 && s[1] == ' ' && s[2] == ' ' {
-			return gcpLegacy(p, s)
-		}
-		if inner, ok := u.gcpExplorer(p, s); ok {
-			return inner, true
+		if p.top() {
+			if len(s) >= 3 && s[1] == ' ' && s[2] == ' ' {
+				return gcpLegacy(p, s)
+			}
+			if inner, ok := u.gcpExplorer(p, s); ok {
+				return inner, true
+			}
 		}
 		return wordLine(p, s)
 	case c >= 'a' && c <= 'z':
 		return wordLine(p, s)
 	case c == 0xE2:
+		if !p.top() {
+			return s, false
+		}
 		return k9sLine(p, s)
 	}
 	return s, false
@@ -398,8 +419,8 @@ func (u *Unwrapper) hold(kind Kind, key string, off int64, env *Envelope, chunk 
 }
 
 // complete ends the partial line of kind and key with its last chunk and
-// emits it; without a held line, the chunk is the whole line. env and p
-// describe the last chunk.
+// emits it; without a held line, the chunk is the whole line and p (the
+// last chunk's envelope) goes with it.
 func (u *Unwrapper) complete(p *peel, kind Kind, key string, off int64, chunk string) {
 	i := u.findHeld(kind, key)
 	if i >= 0 && len(u.held[i].buf)+len(chunk) > maxJoin {

@@ -97,6 +97,20 @@ type Event struct {
 	LineNo int64
 }
 
+// Unparsed reports whether the record is text of no known format that
+// is not its envelope's own: a process manager's or platform's own lines
+// (supervisord's log, `systemctl status`, Heroku's router and dyno
+// manager) are read as text on purpose, an app's print or a line of an
+// unknown layout is not understood.
+func (e *Event) Unparsed() bool {
+	if e.Format != FormatUnknown {
+		return false
+	}
+	env := &e.Env
+	return !(env.Has(envelope.Supervisord) || env.Has(envelope.SystemctlStatus) ||
+		(env.Has(envelope.Heroku) && env.Program == "heroku"))
+}
+
 // Get returns the value of the named field. "message", "level" and "raw"
 // name the Event's own members; any other key is looked up in Fields.
 func (e *Event) Get(key string) (string, bool) {

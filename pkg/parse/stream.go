@@ -54,6 +54,7 @@ type Stream struct {
 	out  []*Event
 
 	lines int64 // lines unwrapped so far
+	wrap  wrapState
 
 	stats StreamStats
 }
@@ -185,6 +186,10 @@ func (s *Stream) Add(line string, offset int64) []*Event {
 	s.used = 0
 	s.out = s.out[:0]
 	ls := s.unwrap.Add(line, offset)
+	if s.wrap.held || s.wrap.wrapped > 0 || (len(ls) > 0 && ls[0].Env.N > 0) {
+		s.wrapped(ls, len(line))
+		return s.out
+	}
 	for i := range ls {
 		s.line(&ls[i])
 	}
@@ -197,6 +202,10 @@ func (s *Stream) Add(line string, offset int64) []*Event {
 func (s *Stream) Flush() []*Event {
 	s.used = 0
 	s.out = s.out[:0]
+	if s.wrap.held {
+		s.wrap.held = false
+		s.line(&s.wrap.line)
+	}
 	ls := s.unwrap.Flush()
 	for i := range ls {
 		s.line(&ls[i])
@@ -226,6 +235,9 @@ func (s *Stream) Pending() bool {
 // nothing.
 func (s *Stream) OldestPending() (int64, bool) {
 	off, ok := s.unwrap.OldestPending()
+	if s.wrap.held && (!ok || s.wrap.line.Offset < off) {
+		off, ok = s.wrap.line.Offset, true
+	}
 	for _, k := range s.keys {
 		if k.pending && (!ok || k.rec.Offset < off) {
 			off, ok = k.rec.Offset, true
@@ -276,6 +288,9 @@ func (s *Stream) line(l *envelope.Line) {
 	text := l.Text
 	f, parsed := s.classify(k, text, &l.Env)
 	if k.pending {
+		if f == FormatUnknown && k.pf == FormatUnknown && k.rec.Lines == 1 && s.unwrapLine(k, text, l) {
+			return
+		}
 		if f == FormatUnknown && k.continues(text) {
 			s.continueWith(k, text)
 			if e := s.enders[formatIndex(k.pf)]; e != nil && e.RecordEnds(text, false) {
@@ -410,7 +425,7 @@ func (s *Stream) finish(ev *Event, offset int64, lines int, env *envelope.Envelo
 	}
 	s.stats.Records++
 	s.stats.ByFormat[formatIndex(ev.Format)]++
-	if ev.Format == FormatUnknown {
+	if ev.Unparsed() {
 		s.stats.Unknown++
 	}
 }

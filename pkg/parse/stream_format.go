@@ -91,7 +91,10 @@ func formatHint(env *envelope.Envelope) Format {
 	for _, name := range [...]string{env.Program, env.Container, env.Unit} {
 		switch {
 		case name == "":
-		case name == "kernel":
+		case name == "kernel", strings.HasPrefix(name, "systemd"):
+			// systemd's own lines (coredump, oomd, unit results) come with
+			// kernel events and are read with them, as the kernel format's
+			// signatures expect.
 			return FormatKernel
 		case strings.Contains(name, "gunicorn"):
 			return FormatGunicorn
@@ -168,6 +171,14 @@ func (s *Stream) text(rec string, env *envelope.Envelope, ev *Event) {
 	}
 	resetEvent(ev, FormatUnknown, rec)
 	ev.Message = rec
+	if n, ok := nginxHeaderTail(first, ev); ok {
+		// "rror] 29#29: *27 upstream ...": an nginx error line whose start
+		// was lost in a paste.
+		resetEvent(ev, FormatNginxError, rec)
+		nginxHeaderTail(first, ev)
+		nginxBody(rec[n:], ev)
+		return
+	}
 	for i := strings.IndexByte(first, '['); i >= 0; {
 		if h, n, ok := gunicornHeader(rec[i:]); ok {
 			resetEvent(ev, FormatGunicorn, rec)
@@ -219,4 +230,82 @@ func requestFragment(s string) (request, status string, ok bool) {
 		return "", "", false
 	}
 	return s[open+1 : end], rest[1:4], true
+}
+
+// nginxHeaderTail reads what is left of nginx's "[level] PID#TID: *CID "
+// when the start of the line is lost: "error] 29#29: *27 " or "] 29#29: ".
+// It returns where the message starts.
+func nginxHeaderTail(s string, ev *Event) (int, bool) {
+	end := strings.IndexByte(s, ']')
+	if end < 0 || end > len("[emerg") || !strings.HasPrefix(s[end:], "] ") {
+		return 0, false
+	}
+	word := s[:end]
+	level := ""
+	for _, l := range [...]string{"emerg", "alert", "crit", "error", "warn", "notice", "info", "debug"} {
+		if strings.HasSuffix(l, word) {
+			level = l
+			break
+		}
+	}
+	if level == "" && word != "" {
+		return 0, false
+	}
+	rest := s[end+2:]
+	hash := digitsAt(rest, 0)
+	if hash == 0 || hash >= len(rest) || rest[hash] != '#' {
+		return 0, false
+	}
+	colon := digitsAt(rest, hash+1)
+	if colon == hash+1 || !strings.HasPrefix(rest[colon:], ": ") {
+		return 0, false
+	}
+	if word == level {
+		ev.Level = level
+	}
+	ev.PID, _ = atoi(rest[:hash])
+	n := end + 2 + colon + 2
+	if m := s[n:]; len(m) > 1 && m[0] == '*' {
+		if e := digitsAt(m, 1); e > 1 && e < len(m) && m[e] == ' ' {
+			n += e + 1
+		}
+	}
+	return n, true
+}
+
+// unwrapLine joins a line of text to the line of text before it when the
+// two read as one record of a known format: a line a terminal or a poster
+// hard-wrapped (an access-log line cut before its status, a Caddy JSON
+// object cut in two). The joined record is ended at once. It reports
+// whether it joined them.
+func (s *Stream) unwrapLine(k *keyState, text string, l *envelope.Line) bool {
+	prev := k.rec.Text
+	if len(prev) < 20 || len(text) == 0 {
+		return false
+	}
+	if _, _, ok := requestFragment(prev); ok {
+		return false // whole already
+	}
+	if _, _, ok := requestFragment(text); ok {
+		return false
+	}
+	for _, joined := range [2]string{strings.TrimRight(prev, " ") + " " + text, prev + text} {
+		var f Format
+		switch {
+		case joined[0] == '{' && s.parser(FormatCaddy) != nil && s.parser(FormatCaddy).Parse(joined, &s.ctx, s.scratch):
+			f = FormatCaddy
+		case s.parser(FormatNginxAccess).Parse(joined, &s.ctx, s.scratch):
+			f = FormatNginxAccess
+		default:
+			if _, _, ok := requestFragment(joined); !ok {
+				continue
+			}
+		}
+		k.rec.Text, k.rec.Lines = joined, 2
+		k.buf = k.buf[:0]
+		k.pf = f
+		s.emit(k)
+		return true
+	}
+	return false
 }

@@ -203,7 +203,7 @@ func scanStream(ctx context.Context, cfg *Config, paths []string, st stream, sta
 		ev.Offset = at.off
 		fs := &stats[at.file]
 		fs.Records++
-		if ev.Format == parse.FormatUnknown {
+		if ev.Unparsed() {
 			fs.Unparsed++
 		}
 		ev.Source, ev.LineNo = paths[at.file], at.no
