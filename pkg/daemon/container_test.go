@@ -114,6 +114,51 @@ func TestContainerStreamsScanAndRun(t *testing.T) {
 	}
 }
 
+// TestCorpusScanAndRun: every excerpt of the shared corpus of real logs
+// (when it is beside the project) gives the same incidents from `scan` and
+// from `run`. It runs with SIGTAIL_SCAN_RUN_CORPUS=1: the daemon still
+// decides held records and absences differently from the scan's end of
+// input on some excerpts (a held record released after the clock jumped
+// opens an incident of its own; an absence whose window passes after the
+// file's end fires), so it is not yet a gate.
+func TestCorpusScanAndRun(t *testing.T) {
+	if os.Getenv("SIGTAIL_SCAN_RUN_CORPUS") == "" {
+		t.Skip("set SIGTAIL_SCAN_RUN_CORPUS=1 to compare scan and run on ../shared/corpus/wild")
+	}
+	files, _ := filepath.Glob("../../../shared/corpus/wild/*.log")
+	if len(files) == 0 {
+		t.Skip("no corpus at ../shared/corpus/wild")
+	}
+	cat, err := catalog.Load(sigtail.Catalog, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := match.Compile(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range files {
+		t.Run(filepath.Base(src), func(t *testing.T) {
+			t.Parallel()
+			st, err := os.Stat(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := scan.Run(context.Background(), scan.Config{
+				Catalog: cat, Set: set, Location: time.UTC, MaxLine: 64 << 10, Log: zerolog.Nop(),
+			}, []string{src})
+			if err != nil {
+				t.Fatal(err)
+			}
+			scanned := summarize(res.Incidents)
+			ran := runDaemonAt(t, cat, set, src, st.ModTime())
+			if !slices.Equal(scanned, ran) {
+				t.Errorf("scan and run differ\nscan: %q\nrun:  %q", scanned, ran)
+			}
+		})
+	}
+}
+
 // summarize is each incident's final state as "rule first_seen count".
 func summarize(incs []*incident.Incident) []string {
 	last := map[string]*incident.Incident{}
@@ -129,10 +174,18 @@ func summarize(incs []*incident.Incident) []string {
 }
 
 // runDaemon follows a copy of src from its start until every line is read
-// and the engine's holds have passed, then stops the daemon. Its clock runs
-// a thousand times faster than the wall clock, so that holds and quiet
-// periods of minutes pass in a fraction of a second.
+// and the engine's holds have passed, then stops the daemon. Once the lines
+// are read its clock runs twenty thousand times faster than the wall clock,
+// so that holds and quiet periods of minutes pass in a fraction of a second.
 func runDaemon(t *testing.T, cat *catalog.Catalog, set *match.Set, src string) []string {
+	t.Helper()
+	return runDaemonAt(t, cat, set, src, time.Now())
+}
+
+// runDaemonAt is runDaemon with the daemon's clock starting at start: the
+// year of yearless timestamps comes from the clock in the daemon and from
+// the file's modification time in a scan.
+func runDaemonAt(t *testing.T, cat *catalog.Catalog, set *match.Set, src string, start time.Time) []string {
 	t.Helper()
 	data, err := os.ReadFile(src)
 	if err != nil {
@@ -142,12 +195,18 @@ func runDaemon(t *testing.T, cat *catalog.Catalog, set *match.Set, src string) [
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
+	// The clock runs at the wall clock's pace while the file is read, then
+	// twenty thousand times faster.
+	wall := time.Now()
 	var mu sync.Mutex
+	var read time.Time // when every line was read; zero before
 	now := func() time.Time {
 		mu.Lock()
 		defer mu.Unlock()
-		return start.Add(time.Since(start) * 1000)
+		if read.IsZero() {
+			return start.Add(time.Since(wall))
+		}
+		return start.Add(read.Sub(wall) + time.Since(read)*20000)
 	}
 	out := &memSink{}
 	metrics := daemon.NewMetrics()
@@ -167,8 +226,11 @@ func runDaemon(t *testing.T, cat *catalog.Catalog, set *match.Set, src string) [
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	// An hour of engine time: every hold and cooldown has passed.
-	time.Sleep(4 * time.Second)
+	mu.Lock()
+	read = time.Now()
+	mu.Unlock()
+	// Over an hour of engine time: every hold and cooldown has passed.
+	time.Sleep(300 * time.Millisecond)
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)

@@ -366,12 +366,20 @@ func (d *Daemon) Run(ctx context.Context) error {
 			log.Error().Err(err).Msg("could not save positions")
 		}
 	}
-	var lastRecord, lastEvent time.Time
+	// quietBase is the engine time the quiet advance starts from: the last
+	// event's time, or the engine's for records without a time.
+	var lastRecord, lastEvent, quietBase time.Time
 	handle := func(r record) {
 		lastRecord = cfg.Now()
 		if r.ev.Time.After(lastEvent) {
 			lastEvent = r.ev.Time
 		}
+		defer func() {
+			quietBase = lastEvent
+			if quietBase.IsZero() {
+				quietBase = eng.Now()
+			}
+		}()
 		st := r.src
 		if r.hits != nil {
 			before := emitted
@@ -402,8 +410,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 			// (resolutions, absences) run, but a backlog (a restart, old
 			// logs read from their start, a host whose clock is off) keeps
 			// its own time instead of all seeming to happen now.
-			if now := cfg.Now(); !stopping && !lastEvent.IsZero() && now.Sub(lastRecord) >= 2*cfg.Tick {
-				eng.Advance(lastEvent.Add(now.Sub(lastRecord)), emit)
+			// Records with no time of their own (pasted fragments) are
+			// taken at the engine's time, so time goes on from there.
+			if now := cfg.Now(); !stopping && !lastRecord.IsZero() && now.Sub(lastRecord) >= 2*cfg.Tick {
+				eng.Advance(quietBase.Add(now.Sub(lastRecord)), emit)
 			}
 			save()
 		case <-globs.C:
