@@ -84,7 +84,7 @@ func cmdTest(ctx context.Context, env *env, args []string) (int, error) {
 			fmt.Fprintf(w, "  (+%d line(s))", ev.Lines-1)
 		}
 		fmt.Fprintln(w)
-		if e := describeEnvelope(&ev.Env); e != "" {
+		if e := describeEnvelope(ev.Env); e != "" {
 			fmt.Fprintf(w, "  envelope %s\n", e)
 		}
 		format := string(ev.Format)
@@ -152,7 +152,7 @@ func cmdTest(ctx context.Context, env *env, args []string) (int, error) {
 // describeEnvelope is one line naming an event's envelope layers and what
 // they said, "" for a record that came in none.
 func describeEnvelope(e *envelope.Envelope) string {
-	if e.N == 0 {
+	if e == nil || e.N == 0 {
 		return ""
 	}
 	var b strings.Builder

@@ -83,8 +83,9 @@ type Event struct {
 
 	// Env is what the envelopes around the record said (journald, docker,
 	// compose...): its time, host, program, container. Set by Stream, not by
-	// parsers; zero for a record that came in no envelope.
-	Env envelope.Envelope `json:",omitzero"`
+	// parsers; nil for a record that came in none (most: a plain file pays
+	// nothing for it).
+	Env *envelope.Envelope `json:",omitempty"`
 
 	// Source names where the record came from (a path, "-", a unit). It is
 	// set by the caller, not by parsers.
@@ -106,8 +107,8 @@ func (e *Event) Unparsed() bool {
 	if e.Format != FormatUnknown {
 		return false
 	}
-	env := &e.Env
-	return !(env.Has(envelope.Supervisord) || env.Has(envelope.SystemctlStatus) ||
+	env := e.Env
+	return env == nil || !(env.Has(envelope.Supervisord) || env.Has(envelope.SystemctlStatus) ||
 		(env.Has(envelope.Heroku) && env.Program == "heroku"))
 }
 
@@ -122,10 +123,19 @@ func (e *Event) Get(key string) (string, bool) {
 	case "raw":
 		return e.Raw, true
 	case "program":
+		if e.Env == nil {
+			return "", false
+		}
 		return e.Env.Program, e.Env.Program != ""
 	case "container":
+		if e.Env == nil {
+			return "", false
+		}
 		return e.Env.Container, e.Env.Container != ""
 	case "unit":
+		if e.Env == nil {
+			return "", false
+		}
 		return e.Env.Unit, e.Env.Unit != ""
 	}
 	for i := range e.Fields {

@@ -405,10 +405,11 @@ func (s *Stream) finish(ev *Event, offset int64, lines int, env *envelope.Envelo
 	ev.Offset = offset
 	ev.Lines = lines
 	// Most records come in no envelope: copy one only when there is one.
+	ev.Env = nil
 	if env.N > 0 {
-		ev.Env = *env
-	} else if ev.Env.N > 0 {
-		ev.Env = envelope.Envelope{}
+		// A copy of its own: the event outlives the line's envelope.
+		e := *env
+		ev.Env = &e
 	}
 	if ev.Time.IsZero() {
 		if !env.Time.IsZero() {

@@ -45,11 +45,14 @@ func TestStreamGolden(t *testing.T) {
 			keep := func(evs []*Event) {
 				for _, ev := range evs {
 					e := streamEvent{Offset: ev.Offset, Lines: ev.Lines, Format: ev.Format, Level: ev.Level, PID: ev.PID,
-						Message: ev.Message, Fields: append([]Field(nil), ev.Fields...), Program: ev.Env.Program, Key: ev.Env.Key}
+						Message: ev.Message, Fields: append([]Field(nil), ev.Fields...)}
 					if !ev.Time.IsZero() {
 						e.Time = ev.Time.UTC().Format(time.RFC3339Nano)
 					}
-					for i := 0; i < ev.Env.N; i++ {
+					if ev.Env != nil {
+						e.Program, e.Key = ev.Env.Program, ev.Env.Key
+					}
+					for i := 0; ev.Env != nil && i < ev.Env.N; i++ {
 						e.Layers = append(e.Layers, string(ev.Env.Layers[i]))
 					}
 					got = append(got, e)
