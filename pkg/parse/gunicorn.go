@@ -154,25 +154,9 @@ func gunicornHeader(s string) (h gunicornHead, msg int, ok bool) {
 	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || zn != 5 || !validDate(y, time.Month(mo), d) {
 		return h, 0, false
 	}
-	i := 29
-	end := digitsAt(s, i)
-	if end == i || end+3 > len(s) || s[end] != ']' || s[end+1] != ' ' || s[end+2] != '[' {
+	if h.pid, h.level, msg, ok = pidLevel(s, 29); !ok {
 		return h, 0, false
 	}
-	h.pid, ok = atoi(s[i:end])
-	if !ok {
-		return h, 0, false
-	}
-	i = end + 3
-	end = i
-	for end < len(s) && s[end] >= 'A' && s[end] <= 'Z' {
-		end++
-	}
-	if end == i || end >= len(s) || s[end] != ']' {
-		return h, 0, false
-	}
-	h.level = s[i:end]
-	msg = end + 1
 	if msg < len(s) && s[msg] == ' ' {
 		msg++
 	} else if msg < len(s) && s[msg] != '\n' {
@@ -180,6 +164,27 @@ func gunicornHeader(s string) (h gunicornHead, msg int, ok bool) {
 	}
 	h.time = time.Date(y, time.Month(mo), d, hh, mm, ss, 0, fixedZone(off))
 	return h, msg, true
+}
+
+// pidLevel reads "PID] [LEVEL]" from s[i:], the part of glogging's header
+// after the opening bracket of the pid, and returns where it ends.
+func pidLevel(s string, i int) (pid int, level string, end int, ok bool) {
+	e := digitsAt(s, i)
+	if e == i || e+3 > len(s) || s[e] != ']' || s[e+1] != ' ' || s[e+2] != '[' {
+		return 0, "", 0, false
+	}
+	if pid, ok = atoi(s[i:e]); !ok {
+		return 0, "", 0, false
+	}
+	i = e + 3
+	e = i
+	for e < len(s) && s[e] >= 'A' && s[e] <= 'Z' {
+		e++
+	}
+	if e == i || e >= len(s) || s[e] != ']' {
+		return 0, "", 0, false
+	}
+	return pid, s[i:e], e + 1, true
 }
 
 // gunicornWire reads the "<PRI>gunicorn.NAME.error: " start of a raw

@@ -110,25 +110,9 @@ func oldGunicornHeader(s string, ctx *Context) (h gunicornHead, msg int, ok bool
 	if i+2 >= len(s) || s[i] != ' ' || s[i+1] != '[' {
 		return h, 0, false
 	}
-	i += 2
-	end := digitsAt(s, i)
-	if end == i || end+3 > len(s) || s[end] != ']' || s[end+1] != ' ' || s[end+2] != '[' {
+	if h.pid, h.level, msg, ok = pidLevel(s, i+2); !ok {
 		return h, 0, false
 	}
-	h.pid, ok = atoi(s[i:end])
-	if !ok {
-		return h, 0, false
-	}
-	i = end + 3
-	end = i
-	for end < len(s) && s[end] >= 'A' && s[end] <= 'Z' {
-		end++
-	}
-	if end == i || end >= len(s) || s[end] != ']' {
-		return h, 0, false
-	}
-	h.level = s[i:end]
-	msg = end + 1
 	if msg < len(s) && s[msg] == ' ' {
 		msg++
 	}

@@ -106,23 +106,31 @@ func (j *Joiner) Add(line string, offset int64) []Record {
 // continueWith adds a continuation line to the pending record, or drops it
 // when the record is at its caps.
 func (j *Joiner) continueWith(line string) {
-	size := len(j.rec.Text)
-	if len(j.buf) > 0 {
-		size = len(j.buf)
+	j.buf = j.rec.grow(j.buf, line, j.maxLines, j.maxBytes)
+}
+
+// grow adds a continuation line to r, whose text past its first line is
+// kept in buf, or drops it (and counts it) when r is at its caps; it
+// returns buf.
+func (r *Record) grow(buf []byte, line string, maxLines, maxBytes int) []byte {
+	size := len(r.Text)
+	if len(buf) > 0 {
+		size = len(buf)
 	}
-	if j.rec.Truncated || j.rec.Lines >= j.maxLines || size+1+len(line) > j.maxBytes {
+	if r.Truncated || r.Lines >= maxLines || size+1+len(line) > maxBytes {
 		// Once a line is dropped, every later one is too: a record with a
 		// hole in its middle would read as something it is not.
-		j.rec.Truncated = true
-		j.rec.Dropped++
-		return
+		r.Truncated = true
+		r.Dropped++
+		return buf
 	}
-	if len(j.buf) == 0 {
-		j.buf = append(j.buf[:0], j.rec.Text...)
+	if len(buf) == 0 {
+		buf = append(buf[:0], r.Text...)
 	}
-	j.buf = append(j.buf, '\n')
-	j.buf = append(j.buf, line...)
-	j.rec.Lines++
+	buf = append(buf, '\n')
+	buf = append(buf, line...)
+	r.Lines++
+	return buf
 }
 
 // take ends the pending record and returns it.

@@ -363,23 +363,7 @@ func startsTraceback(text string) bool {
 }
 
 func (s *Stream) continueWith(k *keyState, line string) {
-	size := len(k.rec.Text)
-	if len(k.buf) > 0 {
-		size = len(k.buf)
-	}
-	if k.rec.Truncated || k.rec.Lines >= s.cfg.MaxLines || size+1+len(line) > s.cfg.MaxBytes {
-		// Once a line is dropped, every later one is too: a record with a
-		// hole in its middle would read as something it is not.
-		k.rec.Truncated = true
-		k.rec.Dropped++
-		return
-	}
-	if len(k.buf) == 0 {
-		k.buf = append(k.buf[:0], k.rec.Text...)
-	}
-	k.buf = append(k.buf, '\n')
-	k.buf = append(k.buf, line...)
-	k.rec.Lines++
+	k.buf = k.rec.grow(k.buf, line, s.cfg.MaxLines, s.cfg.MaxBytes)
 }
 
 // emit ends k's pending record and parses it.
