@@ -100,16 +100,3 @@ func BenchmarkJoiner(b *testing.B) {
 		}
 	})
 }
-
-func BenchmarkDetect(b *testing.B) {
-	lines := []string{
-		"[2026-11-24 10:00:00 +0000] [1] [ERROR] Exception in worker process",
-		"Traceback (most recent call last):",
-		`  File "x.py", line 1, in <module>`,
-		"ModuleNotFoundError: No module named 'myapp'",
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		Detect(lines)
-	}
-}

@@ -92,7 +92,7 @@ func TestCaddyDetect(t *testing.T) {
 			"2026/11/24 10:00:00.200\tERROR\thttp.log.error\tEOF\t{\"status\": 502}",
 		},
 	} {
-		if got := Detect(lines); got != FormatCaddy {
+		if got := mainFormat(lines); got != FormatCaddy {
 			t.Errorf("%s: Detect = %q, want caddy", name, got)
 		}
 	}

@@ -5,7 +5,9 @@ import (
 	"testing"
 )
 
-func TestDetect(t *testing.T) {
+// TestMainFormat: the format most records of a file are read in, which
+// scan reports per file.
+func TestMainFormat(t *testing.T) {
 	tests := []struct {
 		name  string
 		lines []string
@@ -55,7 +57,7 @@ func TestDetect(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := Detect(tt.lines); got != tt.want {
+			if got := mainFormat(tt.lines); got != tt.want {
 				t.Errorf("Detect = %q, want %q", got, tt.want)
 			}
 		})

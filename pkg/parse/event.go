@@ -7,11 +7,12 @@
 // format are never dropped here: Parse reports them as not parsed and the
 // caller counts them.
 //
-// For returns the parser of a format and Detect guesses a file's format
-// from its first lines. A Joiner sits between the line reader and a parser:
-// it groups physical lines into records (a Gunicorn header and its
-// traceback, a /dev/kmsg record and its dictionary lines), with caps so
-// that a runaway record cannot grow without bound.
+// For returns the parser of a format. A Stream is the one step from
+// physical lines to events that every command drives: it takes lines out
+// of their envelopes, joins records per writer (a Gunicorn header and its
+// traceback, a /dev/kmsg record and its dictionary lines) with caps so that
+// a runaway record cannot grow without bound, and chooses each record's
+// format.
 package parse
 
 import (

@@ -114,7 +114,7 @@ func TestGolden(t *testing.T) {
 				}
 				lines, _ := splitLines(string(text))
 				got := goldenFile{
-					Detected: Detect(lines[:min(len(lines), DetectLines)]),
+					Detected: mainFormat(lines),
 					Records:  runFile(p, goldenContext(name), string(text), 0, 0),
 				}
 				var buf bytes.Buffer

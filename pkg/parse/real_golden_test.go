@@ -53,7 +53,7 @@ func TestGoldenReal(t *testing.T) {
 			cases++
 			t.Run(d.Name()+"/"+name, func(t *testing.T) {
 				lines, _ := splitLines(string(text))
-				detected := Detect(lines[:min(len(lines), DetectLines)])
+				detected := mainFormat(lines)
 				if detected != f {
 					t.Errorf("%s detected as %q, want %q", in, detected, f)
 				}

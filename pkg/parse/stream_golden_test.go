@@ -109,3 +109,14 @@ func TestStreamQuietWriterEnds(t *testing.T) {
 		t.Error("the busy writer's last record should still be open")
 	}
 }
+
+// mainFormat is the format most records of lines are read in by a Stream.
+func mainFormat(lines []string) Format {
+	s := NewStream(StreamConfig{Location: time.UTC})
+	for i, l := range lines {
+		s.Add(l, int64(i))
+	}
+	s.Flush()
+	st := s.Stats()
+	return st.Main()
+}
