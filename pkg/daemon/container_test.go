@@ -81,14 +81,7 @@ func TestContainerStreamsParsed(t *testing.T) {
 // (rule, first seen, count) from each form of the container's output, and
 // the three forms raise the same incidents.
 func TestContainerStreamsScanAndRun(t *testing.T) {
-	cat, err := catalog.Load(sigtail.Catalog, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := match.Compile(cat)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cat, set := builtin(t)
 	var first []string
 	for _, name := range containerFiles {
 		src := filepath.Join("../../testdata/container", name)
@@ -129,14 +122,7 @@ func TestCorpusScanAndRun(t *testing.T) {
 	if len(files) == 0 {
 		t.Skip("no corpus at ../shared/corpus/wild")
 	}
-	cat, err := catalog.Load(sigtail.Catalog, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := match.Compile(cat)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cat, set := builtin(t)
 	for _, src := range files {
 		t.Run(filepath.Base(src), func(t *testing.T) {
 			t.Parallel()
@@ -157,6 +143,20 @@ func TestCorpusScanAndRun(t *testing.T) {
 			}
 		})
 	}
+}
+
+// builtin is the built-in catalog, compiled.
+func builtin(t *testing.T) (*catalog.Catalog, *match.Set) {
+	t.Helper()
+	cat, err := catalog.Load(sigtail.Catalog, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := match.Compile(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat, set
 }
 
 // summarize is each incident's final state as "rule first_seen count".

@@ -178,10 +178,13 @@ func (s *Stream) SetReference(t time.Time) {
 // Stats returns what the stream made of its lines so far.
 func (s *Stream) Stats() StreamStats { return s.stats }
 
-// Add takes one physical line (without its newline) and the byte offset
-// where it starts, and returns the events it completed, oldest first. The
-// slice and the Events are reused: they are valid until the next call to
-// Add or Flush. Strings in an Event stay valid.
+// Add takes one physical line (without its newline) and its position, and
+// returns the events it completed, oldest first; an event's Offset is the
+// position of its first line. The position is the caller's: a byte offset
+// when the input is one file, a line number when it spans a rotation (and
+// offsets restart). It must grow with each line. The slice and the Events
+// are reused: they are valid until the next call to Add or Flush. Strings
+// in an Event stay valid.
 func (s *Stream) Add(line string, offset int64) []*Event {
 	s.used = 0
 	s.out = s.out[:0]
