@@ -88,6 +88,11 @@ type Engine struct {
 	order  []*ruleRT            // rules in catalog order
 	live   map[string]*state    // rule id + group key -> state
 	now    time.Time
+	// releasing holds the held hits taken out of their rules' lists and
+	// not yet released while releaseDue steps the clock: they still count
+	// as held for an absence about to fire.
+	releasing []heldHit
+	relRules  []*ruleRT
 	swept  time.Time
 	seq    uint64 // records seen, numbering them
 	keys   []string
@@ -347,13 +352,47 @@ func (e *Engine) releaseDue(due func(*heldHit) bool, emit Emit, step bool) {
 		}
 		return int(a.h.seq) - int(b.h.seq)
 	})
-	for _, it := range ready {
+	for i, it := range ready {
 		if step && it.h.release.After(e.now) {
 			e.now = it.h.release
+			e.releasing, e.relRules = e.releasing[:0], e.relRules[:0]
+			for _, rest := range ready[i:] {
+				e.releasing = append(e.releasing, rest.h)
+				e.relRules = append(e.relRules, rest.rt)
+			}
 			e.maybeSweep(emit)
+			e.releasing, e.relRules = e.releasing[:0], e.relRules[:0]
 		}
 		e.release(it.rt, it.h, emit)
 	}
+}
+
+// followUpHeld reports whether a record that would satisfy st's absence,
+// seen within its window, is still held for the rules it yields to: the
+// absence waits for it instead of firing because the hold outlasted the
+// window. A follow-up whose time was taken as the engine's, later than the
+// trigger's, is released after the trigger, and the clock stepping to its
+// release would otherwise pass the absence's deadline first.
+func (e *Engine) followUpHeld(st *state) bool {
+	isFollow := func(h *heldHit) bool {
+		for j := range h.hits {
+			if st.r.isOf[h.hits[j].Signature.ID] {
+				return true
+			}
+		}
+		return false
+	}
+	for i := range st.r.held {
+		if isFollow(&st.r.held[i]) {
+			return true
+		}
+	}
+	for i := range e.releasing {
+		if e.relRules[i] == st.r && isFollow(&e.releasing[i]) {
+			return true
+		}
+	}
+	return false
 }
 
 // sweep resolves quiet incidents, fires absences past their deadline and
@@ -378,7 +417,7 @@ func (e *Engine) sweep(emit Emit) {
 	act := e.keys[:0]
 	for key, st := range e.live {
 		switch {
-		case st.inc == nil && st.waiting != nil && e.now.Sub(st.waiting.at) > st.r.rule.Within,
+		case st.inc == nil && st.waiting != nil && e.now.Sub(st.waiting.at) > st.r.rule.Within && !e.followUpHeld(st),
 			st.inc != nil && e.now.Sub(st.inc.LastSeen) > max(st.r.rule.Cooldown, st.r.claimWait),
 			st.inc != nil && st.dirty && e.now.Sub(st.emitted) >= e.opts.UpdateEvery:
 			act = append(act, key)
