@@ -82,21 +82,21 @@ type Emit func(*incident.Incident)
 // goroutine feeds it events in time order (roughly: a late event is taken
 // at the engine's current time).
 type Engine struct {
-	opts   Options
-	rules  map[string]*ruleRT   // rule id -> runtime
-	bySig  map[string][]*ruleRT // signature id -> rules listening to it
-	order  []*ruleRT            // rules in catalog order
-	live   map[string]*state    // rule id + group key -> state
-	now    time.Time
+	opts  Options
+	rules map[string]*ruleRT   // rule id -> runtime
+	bySig map[string][]*ruleRT // signature id -> rules listening to it
+	order []*ruleRT            // rules in catalog order
+	live  map[string]*state    // rule id + group key -> state
+	now   time.Time
 	// releasing holds the held hits taken out of their rules' lists and
 	// not yet released while releaseDue steps the clock: they still count
 	// as held for an absence about to fire.
 	releasing []heldHit
 	relRules  []*ruleRT
-	swept  time.Time
-	seq    uint64 // records seen, numbering them
-	keys   []string
-	keyBuf []byte // scratch: a state key being built
+	swept     time.Time
+	seq       uint64 // records seen, numbering them
+	keys      []string
+	keyBuf    []byte // scratch: a state key being built
 	// nextRelease is the earliest release time of a held hit (zero: none);
 	// nextDue the earliest time a sweep has something to do.
 	nextRelease, nextDue time.Time
