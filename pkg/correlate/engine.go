@@ -956,6 +956,23 @@ func (e *Engine) addEvidence(inc *incident.Incident, evd incident.Evidence, fres
 	if fresh {
 		inc.EvidenceDropped++
 	}
+	// At the cap, the first record of a signature not yet shown takes the
+	// place of the latest record of a signature shown more than once, so
+	// that no kind of evidence is hidden by the cap.
+	seen := map[string]int{}
+	for _, x := range inc.Evidence {
+		seen[x.Signature]++
+	}
+	if seen[evd.Signature] > 0 {
+		return
+	}
+	for i := len(inc.Evidence) - 1; i >= 0; i-- {
+		if seen[inc.Evidence[i].Signature] > 1 {
+			inc.Evidence = append(inc.Evidence[:i], inc.Evidence[i+1:]...)
+			inc.Evidence = append(inc.Evidence, evd)
+			return
+		}
+	}
 }
 
 func addSource(inc *incident.Incident, src string) {
