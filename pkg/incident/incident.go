@@ -57,12 +57,18 @@ func (s *Severity) UnmarshalText(b []byte) error {
 type Status string
 
 // The statuses an incident goes through: open when first raised, updated
-// while more evidence arrives, resolved after a quiet period.
+// while more evidence arrives, resolved after a quiet period, or superseded
+// when a later record explained it and another incident (SupersededBy) took
+// its evidence over. Superseded, like resolved, is final.
 const (
-	StatusOpen     Status = "open"
-	StatusUpdated  Status = "updated"
-	StatusResolved Status = "resolved"
+	StatusOpen       Status = "open"
+	StatusUpdated    Status = "updated"
+	StatusResolved   Status = "resolved"
+	StatusSuperseded Status = "superseded"
 )
+
+// Final reports whether the status ends the incident's life.
+func (s Status) Final() bool { return s == StatusResolved || s == StatusSuperseded }
 
 // Evidence is one log record that contributed to an incident.
 type Evidence struct {
@@ -89,20 +95,27 @@ type Command struct {
 
 // Incident is one problem, with what was seen and what to do.
 type Incident struct {
-	ID        string    `json:"id"`
-	Rule      string    `json:"rule"`
-	Title     string    `json:"title"`
-	Summary   string    `json:"summary"`
-	Severity  Severity  `json:"severity"`
-	Status    Status    `json:"status"`
-	FirstSeen time.Time `json:"first_seen,omitzero"`
-	LastSeen  time.Time `json:"last_seen,omitzero"`
+	ID string `json:"id"`
+	// SupersededBy is the id of the incident that took this one over
+	// (status superseded).
+	SupersededBy string    `json:"superseded_by,omitempty"`
+	Rule         string    `json:"rule"`
+	Title        string    `json:"title"`
+	Summary      string    `json:"summary"`
+	Severity     Severity  `json:"severity"`
+	Status       Status    `json:"status"`
+	FirstSeen    time.Time `json:"first_seen,omitzero"`
+	LastSeen     time.Time `json:"last_seen,omitzero"`
 	// Count is how many matching records the incident stands for, all of
 	// them, not only those kept as Evidence.
-	Count   int               `json:"count"`
-	Host    string            `json:"host,omitempty"`
-	Sources []string          `json:"sources"`
-	Fields  map[string]string `json:"fields,omitempty"`
+	Count   int      `json:"count"`
+	Host    string   `json:"host,omitempty"`
+	Sources []string `json:"sources"`
+	// Fields holds the first value seen of each capture or field; Values
+	// lists every distinct value (capped) of those that had more than one.
+	// A value is never split or joined on a comma.
+	Fields map[string]string   `json:"fields,omitempty"`
+	Values map[string][]string `json:"values,omitempty"`
 	// Evidence holds the first records seen, capped; EvidenceDropped
 	// counts the ones not kept.
 	Evidence        []Evidence  `json:"evidence"`
