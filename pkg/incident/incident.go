@@ -95,15 +95,15 @@ type Command struct {
 
 // Incident is one problem, with what was seen and what to do.
 type Incident struct {
-	ID string `json:"id"`
+	ID       string   `json:"id"`
+	Rule     string   `json:"rule"`
+	Title    string   `json:"title"`
+	Summary  string   `json:"summary"`
+	Severity Severity `json:"severity"`
+	Status   Status   `json:"status"`
 	// SupersededBy is the id of the incident that took this one over
 	// (status superseded).
 	SupersededBy string    `json:"superseded_by,omitempty"`
-	Rule         string    `json:"rule"`
-	Title        string    `json:"title"`
-	Summary      string    `json:"summary"`
-	Severity     Severity  `json:"severity"`
-	Status       Status    `json:"status"`
 	FirstSeen    time.Time `json:"first_seen,omitzero"`
 	LastSeen     time.Time `json:"last_seen,omitzero"`
 	// Count is how many matching records the incident stands for, all of
