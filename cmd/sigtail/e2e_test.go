@@ -755,8 +755,8 @@ func (inc *incident) evidenceHas(t *testing.T, text string) {
 func (inc *incident) field(t *testing.T, name, value string) {
 	t.Helper()
 	// Several values are joined by ","; a value may hold a comma itself.
-	if got := inc.Fields[name]; got != value && !slices.Contains(strings.Split(got, ","), value) {
-		t.Errorf("%s: field %s=%q lacks %q", inc.Rule, name, inc.Fields[name], value)
+	if got := inc.Fields[name]; got != value && !slices.Contains(inc.Values[name], value) {
+		t.Errorf("%s: field %s=%q (values %q) lacks %q", inc.Rule, name, inc.Fields[name], inc.Values[name], value)
 	}
 }
 

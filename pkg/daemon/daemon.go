@@ -390,13 +390,6 @@ func (d *Daemon) Run(ctx context.Context) error {
 				defer save()
 			}
 			workers.observe(st.path, &r.ev, r.hits)
-			if hold := eng.HoldFor(r.hits); hold > 0 {
-				at := r.ev.Time
-				if at.IsZero() || at.Before(eng.Now()) {
-					at = eng.Now()
-				}
-				st.pins = append(st.pins, pin{until: at.Add(hold), pos: r.start})
-			}
 		}
 		st.last, st.seen = r.pos, true
 	}

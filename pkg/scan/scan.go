@@ -53,6 +53,10 @@ type Config struct {
 	Stdin     io.Reader
 	MaxLine   int
 	Correlate correlate.Options
+	// Superseded keeps the incidents a later record explained (status
+	// superseded) in the result; by default only the one that took them
+	// over is.
+	Superseded bool
 	Log       zerolog.Logger
 }
 
@@ -152,7 +156,11 @@ func Run(ctx context.Context, cfg Config, paths []string) (*Result, error) {
 		emit(inc)
 	}
 	for _, id := range order {
-		res.Incidents = append(res.Incidents, byID[id])
+		// What a later record explained is in the incident that took it
+		// over: a scan tells the story as it ends.
+		if inc := byID[id]; inc.Status != incident.StatusSuperseded || cfg.Superseded {
+			res.Incidents = append(res.Incidents, inc)
+		}
 	}
 	slices.SortStableFunc(res.Incidents, func(a, b *incident.Incident) int {
 		if c := a.FirstSeen.Compare(b.FirstSeen); c != 0 {

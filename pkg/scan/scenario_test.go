@@ -201,8 +201,8 @@ func cond(inc *incident.Incident, c string) string {
 		}
 	case strings.HasPrefix(key, "field:"):
 		name := strings.TrimPrefix(key, "field:")
-		if !slices.Contains(strings.Split(inc.Fields[name], ","), val) {
-			return fmt.Sprintf("field %s=%q lacks %q", name, inc.Fields[name], val)
+		if inc.Fields[name] != val && !slices.Contains(inc.Values[name], val) {
+			return fmt.Sprintf("field %s=%q (values %q) lacks %q", name, inc.Fields[name], inc.Values[name], val)
 		}
 	default:
 		return "unknown condition " + c
