@@ -57,7 +57,7 @@ type Config struct {
 	// superseded) in the result; by default only the one that took them
 	// over is.
 	Superseded bool
-	Log       zerolog.Logger
+	Log        zerolog.Logger
 }
 
 // FileStats says what was read from one input.

@@ -30,22 +30,29 @@ type AlertmanagerOptions struct {
 	// Labels are static labels added to every alert.
 	Labels map[string]string
 	// GroupFields returns the captures a rule splits incidents by (its
-	// group_by); those with a single, low-cardinality value become labels.
+	// group_by); those with a single value (in Fields, not in Values) that
+	// are not per-event become labels, whatever characters they hold.
 	// Nil: none.
 	GroupFields func(rule string) []string
 }
 
 // Alertmanager posts incidents to Prometheus Alertmanager's v2 API
 // (POST /api/v2/alerts) as alerts: an open or updated incident fires, and
-// is posted again every Resend while it stays open; a resolved one is
-// posted once more with endsAt, which resolves it. Alertmanager then
-// groups, silences, inhibits and routes them across hosts.
+// is posted again every Resend while it stays open; a resolved or
+// superseded one (Status.Final) is posted once more with endsAt, which
+// resolves it. Alertmanager then groups, silences, inhibits and routes
+// them across hosts.
 //
 // Labels (identity): alertname (the rule), severity, host, instance, the
-// rule's group_by captures when they are low-cardinality, and the static
-// labels. Annotations (text): summary, description (the title),
-// remediation, runbook (the diagnostic commands), incident_id, count,
-// sources, first_seen, last_seen. startsAt is the incident's first_seen.
+// rule's group_by captures when they have one value and are not
+// per-event, and the static labels. Annotations (text): summary,
+// description (the title), remediation, runbook (the diagnostic
+// commands), incident_id, superseded_by, count, sources, first_seen,
+// last_seen. startsAt is the incident's first_seen.
+//
+// An incident whose labels change (a group_by capture that gained a second
+// value) leaves the alert it was in, which resolves if it was the last
+// incident there.
 //
 // Send spools the incident; Run delivers the spool in order and resends
 // the firing alerts. Incidents spooled by an earlier run (found at start)
@@ -113,7 +120,7 @@ func NewAlertmanager(opt AlertmanagerOptions) (*Alertmanager, error) {
 }
 
 // alert is inc as an alert, firing (endsAt 4 resends from now) or, when
-// resolved, ended at the time sigtail took the resolution.
+// resolved or superseded, ended at the time sigtail took it.
 func (a *Alertmanager) alert(inc *incident.Incident, takenAt time.Time) amAlert {
 	host := inc.Host
 	if host == "" {
@@ -129,8 +136,10 @@ func (a *Alertmanager) alert(inc *incident.Incident, takenAt time.Time) amAlert 
 	}
 	if a.opt.GroupFields != nil {
 		for _, f := range a.opt.GroupFields(inc.Rule) {
+			// One value, whatever it holds: a bind address such as
+			// ('127.0.0.1', 8000) has a comma and is still one value.
 			v, ok := inc.Fields[f]
-			if !ok || v == "" || strings.Contains(v, ",") || highCardinality[f] || reservedAMLabel[f] || !validLabelName(f) {
+			if !ok || v == "" || len(inc.Values[f]) > 1 || highCardinality[f] || reservedAMLabel[f] || !validLabelName(f) {
 				continue
 			}
 			labels[f] = v
@@ -145,11 +154,12 @@ func (a *Alertmanager) alert(inc *incident.Incident, takenAt time.Time) amAlert 
 		labels["instance"] = instance
 	}
 	ann := map[string]string{
-		"summary":     inc.Summary,
-		"description": inc.Title,
-		"incident_id": inc.ID,
-		"count":       strconv.Itoa(inc.Count),
-		"sources":     strings.Join(inc.Sources, ", "),
+		"summary":       inc.Summary,
+		"description":   inc.Title,
+		"incident_id":   inc.ID,
+		"superseded_by": inc.SupersededBy,
+		"count":         strconv.Itoa(inc.Count),
+		"sources":       strings.Join(inc.Sources, ", "),
 	}
 	if inc.Remediation != "" {
 		ann["remediation"] = inc.Remediation
@@ -180,11 +190,18 @@ func (a *Alertmanager) alert(inc *incident.Incident, takenAt time.Time) amAlert 
 		start = takenAt
 	}
 	al := amAlert{Labels: labels, Annotations: ann, StartsAt: start.UTC()}
-	if inc.Status == incident.StatusResolved {
-		al.EndsAt = takenAt.UTC()
-		if !al.EndsAt.After(al.StartsAt) {
-			al.EndsAt = al.StartsAt.Add(time.Second)
-		}
+	if inc.Status.Final() {
+		al = ended(al, takenAt)
+	}
+	return al
+}
+
+// ended is al resolved at t (after its start: Alertmanager wants endsAt
+// after startsAt).
+func ended(al amAlert, t time.Time) amAlert {
+	al.EndsAt = t.UTC()
+	if !al.EndsAt.After(al.StartsAt) {
+		al.EndsAt = al.StartsAt.Add(time.Second)
 	}
 	return al
 }
@@ -205,37 +222,57 @@ func (a *Alertmanager) post(ctx context.Context, batch []entry) error {
 	}
 	var order []string
 	changed := map[string]amAlert{}
+	post := func(key string, al amAlert) {
+		if _, ok := changed[key]; !ok {
+			order = append(order, key)
+		}
+		changed[key] = al
+	}
 	for _, e := range batch {
 		al := a.alert(e.Inc, e.At)
 		key := labelString(al.Labels)
-		if !slices.Contains(order, key) {
-			order = append(order, key)
+		final := e.Inc.Status.Final()
+		if e.Previous && !final {
+			// An earlier run's firing alert: posted once, expires by itself.
+			post(key, a.firing(al))
+			continue
+		}
+		// An incident whose labels changed leaves its old alert, which
+		// ends with its last incident. An incident is in one group at
+		// most, and the groups are the firing alerts: few.
+		for k, g := range next {
+			if k == key || !g.incidents[e.Inc.ID] {
+				continue
+			}
+			delete(g.incidents, e.Inc.ID)
+			if len(g.incidents) == 0 {
+				delete(next, k)
+				post(k, ended(g.alert, e.At))
+			}
+			break
 		}
 		g := next[key]
-		switch {
-		case e.Inc.Status != incident.StatusResolved && e.Previous:
-			// An earlier run's firing alert: posted once, expires by itself.
-			changed[key] = a.firing(al)
-		case e.Inc.Status != incident.StatusResolved:
+		if !final {
 			if g == nil {
 				g = &amGroup{incidents: map[string]bool{}}
 				next[key] = g
 			}
 			g.incidents[e.Inc.ID] = true
 			g.alert = al
-			changed[key] = a.firing(al)
-		default: // resolved
-			if g != nil {
-				delete(g.incidents, e.Inc.ID)
-				if len(g.incidents) > 0 {
-					// Another incident with the same labels is still open.
-					changed[key] = a.firing(g.alert)
-					continue
-				}
-				delete(next, key)
-			}
-			changed[key] = al
+			post(key, a.firing(al))
+			continue
 		}
+		// Resolved or superseded.
+		if g != nil {
+			delete(g.incidents, e.Inc.ID)
+			if len(g.incidents) > 0 {
+				// Another incident with the same labels is still open.
+				post(key, a.firing(g.alert))
+				continue
+			}
+			delete(next, key)
+		}
+		post(key, al)
 	}
 	alerts := make([]amAlert, 0, len(order))
 	for _, k := range order {

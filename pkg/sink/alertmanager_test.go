@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -94,7 +95,8 @@ func amIncident(id, rule string, status incident.Status, first time.Time) *incid
 	inc := *sample()[0]
 	inc.ID, inc.Rule, inc.Status, inc.FirstSeen, inc.LastSeen = id, rule, status, first, first.Add(time.Second)
 	if rule == "gunicorn.socket_in_use" {
-		inc.Fields = map[string]string{"address": "unix:/run/gunicorn.sock", "pid": "1,2"}
+		inc.Fields = map[string]string{"address": "unix:/run/gunicorn.sock", "pid": "1"}
+		inc.Values = map[string][]string{"pid": {"1", "2"}}
 	}
 	return &inc
 }
@@ -246,6 +248,129 @@ func TestAlertmanagerRetriesAndPrevious(t *testing.T) {
 		posts = rec.take()
 		if len(posts) != 1 || len(posts[0]) != 1 || posts[0][0].Annotations["incident_id"] != "new" {
 			t.Fatalf("resend: %+v", posts)
+		}
+	})
+}
+
+// runAM runs a's Run inside the bubble until the test ends.
+func runAM(t *testing.T, a *Alertmanager) context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); a.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return ctx
+}
+
+// TestAlertmanagerSuperseded: a superseded incident is posted as
+// resolved, endsAt the time it was taken, says who superseded it, and is
+// not resent.
+func TestAlertmanagerSuperseded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &amRecorder{}
+		a, _ := NewAlertmanager(amOptions(t, rec, t.TempDir()))
+		defer a.Close()
+		ctx := runAM(t, a)
+		open := amIncident("inc-1", "gunicorn.socket_in_use", incident.StatusOpen, time.Now().Add(-time.Minute))
+		a.Send(ctx, open)
+		synctest.Wait()
+		if posts := rec.take(); len(posts) != 1 || !posts[0][0].EndsAt.After(time.Now()) {
+			t.Fatalf("open: %+v", posts)
+		}
+		time.Sleep(10 * time.Second)
+		takenAt := time.Now()
+		sup := *open
+		sup.Status, sup.SupersededBy = incident.StatusSuperseded, "inc-2"
+		a.Send(ctx, &sup)
+		synctest.Wait()
+		posts := rec.take()
+		if len(posts) != 1 || len(posts[0]) != 1 {
+			t.Fatalf("superseded: %+v", posts)
+		}
+		if al := posts[0][0]; !al.EndsAt.Equal(takenAt) || al.Annotations["superseded_by"] != "inc-2" || al.Labels["address"] == "" {
+			t.Errorf("superseded alert %+v, want endsAt %v", al, takenAt)
+		}
+		time.Sleep(3 * time.Minute)
+		synctest.Wait()
+		if posts = rec.take(); len(posts) != 0 {
+			t.Errorf("resent after it was superseded: %+v", posts)
+		}
+	})
+}
+
+// TestAlertmanagerBindAddresses: a group_by capture with one value is a
+// label whatever it holds (a Python bind address has a comma), so two
+// bind failures on two ports are two alerts; a capture with several values
+// is no label; and an incident whose capture gains a second value leaves
+// its alert, which resolves.
+func TestAlertmanagerBindAddresses(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &amRecorder{}
+		a, _ := NewAlertmanager(amOptions(t, rec, t.TempDir()))
+		defer a.Close()
+		ctx := runAM(t, a)
+		bind := func(id, addr string, more ...string) *incident.Incident {
+			inc := amIncident(id, "gunicorn.socket_in_use", incident.StatusOpen, time.Now().Add(-time.Minute))
+			inc.Fields = map[string]string{"address": addr}
+			if len(more) > 0 {
+				inc.Status = incident.StatusUpdated
+				inc.Values = map[string][]string{"address": append([]string{addr}, more...)}
+			}
+			return inc
+		}
+		a.Send(ctx, bind("a", "('127.0.0.1', 8000)"))
+		a.Send(ctx, bind("b", "('127.0.0.1', 8001)"))
+		synctest.Wait()
+		var labels []map[string]string
+		for _, p := range rec.take() {
+			for _, al := range p {
+				labels = append(labels, al.Labels)
+			}
+		}
+		if len(labels) != 2 || labels[0]["address"] != "('127.0.0.1', 8000)" || labels[1]["address"] != "('127.0.0.1', 8001)" ||
+			labelString(labels[0]) == labelString(labels[1]) {
+			t.Fatalf("two bind failures: labels %v", labels)
+		}
+
+		// c starts with one address, then gains a second: its alert with
+		// the address label resolves, one without it fires.
+		a.Send(ctx, bind("c", "('127.0.0.1', 8002)"))
+		synctest.Wait()
+		if posts := rec.take(); len(posts) != 1 || posts[0][0].Labels["address"] != "('127.0.0.1', 8002)" {
+			t.Fatalf("c opened: %+v", posts)
+		}
+		a.Send(ctx, bind("c", "('127.0.0.1', 8002)", "('127.0.0.1', 8003)"))
+		synctest.Wait()
+		posts := rec.take()
+		if len(posts) != 1 || len(posts[0]) != 2 {
+			t.Fatalf("c gained a value: %+v", posts)
+		}
+		for _, al := range posts[0] {
+			switch al.Labels["address"] {
+			case "('127.0.0.1', 8002)":
+				if !al.EndsAt.Equal(time.Now()) {
+					t.Errorf("c's old alert not resolved: %+v", al)
+				}
+			case "":
+				if !al.EndsAt.After(time.Now()) {
+					t.Errorf("c's alert without address not firing: %+v", al)
+				}
+			default:
+				t.Errorf("unexpected alert %+v", al)
+			}
+		}
+		// Resends: a, b and c without address; nothing of c's old alert.
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		posts = rec.take()
+		var addrs []string
+		for _, p := range posts {
+			for _, al := range p {
+				addrs = append(addrs, al.Labels["address"])
+			}
+		}
+		slices.Sort(addrs)
+		if want := []string{"", "('127.0.0.1', 8000)", "('127.0.0.1', 8001)"}; !slices.Equal(addrs, want) {
+			t.Errorf("resent addresses %q, want %q", addrs, want)
 		}
 	})
 }

@@ -75,6 +75,7 @@ type deliveryError struct {
 	reason     string // for the failures metric: "network", "http_503", ...
 	permanent  bool
 	retryAfter time.Duration
+	status     int // the HTTP status that refused it, if any
 }
 
 func (e *deliveryError) Error() string { return e.err.Error() }
@@ -191,21 +192,13 @@ func (q *spooled) run(ctx context.Context) error {
 				continue
 			}
 		}
-		n, err := q.deliverBatch(ctx, batch)
-		if err == nil || isPermanent(err) {
-			if err != nil {
-				q.reject(batch, err)
-			} else {
-				q.m.Delivered.WithLabelValues(q.opt.Name).Add(float64(n))
-			}
-			if err := q.spool.Ack(batch[len(batch)-1].End); err != nil {
-				// Delivered all the same; a restart may deliver it again.
-				q.log.Error().Err(err).Msg("cannot acknowledge delivered incidents in the spool")
-			}
-			q.gauges()
+		rest, err := q.deliverBatch(ctx, batch)
+		if err == nil {
 			batch, backoff = nil, q.opt.MinBackoff
 			continue
 		}
+		// What was decided is acknowledged; the rest is tried again.
+		batch = rest
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -306,24 +299,101 @@ func (q *spooled) collect(ctx context.Context, tick <-chan time.Time) ([]Record,
 	return recs, nil
 }
 
-// deliverBatch decodes the records and hands them to deliver, and returns
-// how many it handed. A record that cannot be decoded is rejected on its
-// own.
-func (q *spooled) deliverBatch(ctx context.Context, batch []Record) (int, error) {
+// partialDelivery is how deliver reports a batch it decided only part of,
+// or whose entries the remote end judged one by one: the first done
+// entries are decided, those at the indexes in refused refused for good
+// (each with why) and the others delivered; err, when not nil, stopped
+// delivery at entry done, which is tried again from there.
+type partialDelivery struct {
+	done    int
+	refused map[int]error
+	err     error
+}
+
+func (p *partialDelivery) Error() string {
+	msg := fmt.Sprintf("%d entries decided, %d of them refused", p.done, len(p.refused))
+	if p.err != nil {
+		msg += ", then: " + p.err.Error()
+	}
+	return msg
+}
+
+func (p *partialDelivery) Unwrap() error { return p.err }
+
+// deliverBatch decodes the records, hands them to deliver, counts and
+// rejects what was decided and acknowledges it in the spool. It returns
+// the records still to deliver, and why they were not (nil: none left). A
+// record that cannot be decoded is rejected on its own.
+func (q *spooled) deliverBatch(ctx context.Context, batch []Record) ([]Record, error) {
 	ents := make([]entry, 0, len(batch))
-	for _, r := range batch {
+	at := make([]int, 0, len(batch)) // the index in batch of each entry
+	for i, r := range batch {
 		e, err := decodeEnvelope(r.Payload)
 		if err != nil {
-			q.reject([]Record{r}, &deliveryError{err: err, reason: "undecodable", permanent: true})
 			continue
 		}
 		e.Previous = r.Previous
 		ents = append(ents, e)
+		at = append(at, i)
 	}
-	if len(ents) == 0 {
-		return 0, nil
+	var err error
+	if len(ents) > 0 {
+		err = q.deliver(ctx, ents)
 	}
-	return len(ents), q.deliver(ctx, ents)
+	done, refused := len(ents), map[int]error(nil)
+	var p *partialDelivery
+	switch {
+	case err == nil:
+	case errors.As(err, &p):
+		done, refused, err = min(max(p.done, 0), len(ents)), p.refused, p.err
+		switch {
+		case done == len(ents):
+			err = nil
+		case err == nil:
+			err = fmt.Errorf("delivery stopped after %d of %d incidents", done, len(ents))
+		}
+	case isPermanent(err):
+		// Refused as a whole: one report.
+		recs := make([]Record, len(ents))
+		for i := range ents {
+			recs[i] = batch[at[i]]
+		}
+		q.reject(recs, err)
+		done, err = 0, nil
+	default:
+		done = 0
+	}
+	delivered := done
+	for i := range done {
+		if why, ok := refused[i]; ok {
+			q.reject([]Record{batch[at[i]]}, why)
+			delivered--
+		}
+	}
+	if delivered > 0 {
+		q.m.Delivered.WithLabelValues(q.opt.Name).Add(float64(delivered))
+	}
+	// batch[:cut] is decided.
+	cut := len(batch)
+	if err != nil {
+		cut = at[done]
+	}
+	for i, j := 0, 0; i < cut; i++ {
+		if j < len(at) && at[j] == i {
+			j++
+			continue
+		}
+		_, why := decodeEnvelope(batch[i].Payload)
+		q.reject([]Record{batch[i]}, &deliveryError{err: why, reason: "undecodable", permanent: true})
+	}
+	if cut > 0 {
+		if err := q.spool.Ack(batch[cut-1].End); err != nil {
+			// Delivered all the same; a restart may deliver it again.
+			q.log.Error().Err(err).Msg("cannot acknowledge delivered incidents in the spool")
+		}
+		q.gauges()
+	}
+	return batch[cut:], err
 }
 
 const (

@@ -103,7 +103,7 @@ func (h *httpTarget) post(ctx context.Context, what string, body []byte, header 
 		return nil
 	}
 	err = fmt.Errorf("%s to %s: %s: %s", what, h.target(), resp.Status, strings.TrimSpace(string(msg)))
-	de := &deliveryError{err: err, reason: "http_" + strconv.Itoa(resp.StatusCode)}
+	de := &deliveryError{err: err, reason: "http_" + strconv.Itoa(resp.StatusCode), status: resp.StatusCode}
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode/100 == 5:
 		de.retryAfter = retryAfter(resp.Header.Get("Retry-After"), h.now())

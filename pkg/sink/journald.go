@@ -35,7 +35,9 @@ type JournaldOptions struct {
 // native protocol, with MESSAGE a one-line summary, PRIORITY from the
 // severity, and every incident field as a field of its own (SIGTAIL_RULE,
 // SIGTAIL_PID, ...), so that `journalctl SIGTAIL_RULE=gunicorn.worker_timeout`
-// finds them and promtail or Alloy can ship them on.
+// finds them and promtail or Alloy can ship them on. A field with several
+// values (Incident.Values) is written once per value, under the same name,
+// as journald allows.
 //
 // Send spools the incident; Run writes the spool to the socket, and while
 // journald is away (restarting, its socket gone) keeps it and retries.
@@ -146,6 +148,7 @@ var journalOwnFields = map[string]bool{
 	"COUNT": true, "FIRST_SEEN": true, "LAST_SEEN": true, "HOST": true, "SOURCE": true,
 	"EVIDENCE": true, "EVIDENCE_DROPPED": true, "REMEDIATION": true, "DIAGNOSTICS": true,
 	"PARAMETERS": true, "INSIGHTS": true, "RELATED": true, "REFERENCES": true, "TAKEN_AT": true,
+	"SUPERSEDED_BY": true,
 }
 
 // journalFieldName makes a capture name a journal field name: upper case
@@ -178,6 +181,9 @@ func journalMessage(inc *incident.Incident) string {
 		text = inc.Title
 	}
 	text = strings.Join(strings.Fields(text), " ")
+	if inc.SupersededBy != "" {
+		return fmt.Sprintf("[%s] %s: %s (rule %s, id %s, superseded by %s)", inc.Severity, inc.Status, text, inc.Rule, inc.ID, inc.SupersededBy)
+	}
 	return fmt.Sprintf("[%s] %s: %s (rule %s, id %s)", inc.Severity, inc.Status, text, inc.Rule, inc.ID)
 }
 
@@ -222,6 +228,7 @@ func journalEntry(inc *incident.Incident, takenAt time.Time, ident string) []byt
 	addNonEmpty("SIGTAIL_SUMMARY", inc.Summary)
 	add("SIGTAIL_SEVERITY", inc.Severity.String())
 	add("SIGTAIL_STATUS", string(inc.Status))
+	addNonEmpty("SIGTAIL_SUPERSEDED_BY", inc.SupersededBy)
 	add("SIGTAIL_COUNT", strconv.Itoa(inc.Count))
 	addNonEmpty("SIGTAIL_FIRST_SEEN", timeText(inc.FirstSeen))
 	addNonEmpty("SIGTAIL_LAST_SEEN", timeText(inc.LastSeen))
@@ -234,9 +241,21 @@ func journalEntry(inc *incident.Incident, takenAt time.Time, ident string) []byt
 	for k := range inc.Fields {
 		keys = append(keys, k)
 	}
+	for k := range inc.Values {
+		if _, ok := inc.Fields[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		add(journalFieldName(k), inc.Fields[k])
+		name := journalFieldName(k)
+		if vs := inc.Values[k]; len(vs) > 0 {
+			for _, v := range vs {
+				add(name, v)
+			}
+			continue
+		}
+		add(name, inc.Fields[k])
 	}
 	if len(inc.Evidence) > 0 {
 		var ev strings.Builder

@@ -41,7 +41,10 @@ func TestJournaldReal(t *testing.T) {
 	run := time.Now().UnixNano()
 	small := sample()[0]
 	small.ID = fmt.Sprintf("test-%d-small", run)
-	small.Fields = map[string]string{"pid": "1235,1236", "upstream": "unix:/run/app.sock", "host": "example.org", "x-forwarded": "a"}
+	small.Status, small.SupersededBy = incident.StatusSuperseded, fmt.Sprintf("test-%d-big", run)
+	small.Fields = map[string]string{"pid": "1235", "upstream": "unix:/run/app.sock", "host": "example.org", "x-forwarded": "a",
+		"address": "('127.0.0.1', 8000)"}
+	small.Values = map[string][]string{"pid": {"1235", "1236"}, "address": {"('127.0.0.1', 8000)", "('127.0.0.1', 8001)"}}
 	big := *sample()[0]
 	big.ID = fmt.Sprintf("test-%d-big", run)
 	big.Evidence = []incident.Evidence{{Source: "/var/log/gunicorn/error.log", LineNo: 9, Signature: "gunicorn.worker_timeout",

@@ -1,8 +1,10 @@
 package sink
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -48,16 +50,32 @@ type LokiOptions struct {
 	BatchEntries int
 	BatchBytes   int
 	BatchWait    time.Duration
+	// MaxAge is how far before the time sigtail took an incident its
+	// event time may be and still stamp the entry (default 1h: Loki's
+	// default out-of-order window, max_chunk_age/2, beyond which it
+	// refuses an entry older than the newest of its stream; its
+	// reject_old_samples_max_age, 1 week, is wider). An older event time,
+	// or one after the take time, leaves the entry stamped with the take
+	// time. Negative: always the take time.
+	MaxAge time.Duration
 }
 
 // Loki pushes incidents to Grafana Loki's push API
-// (POST /loki/api/v1/push). Each incident is one log line, its JSON,
-// stamped with the time sigtail took it, in a stream whose labels are the
+// (POST /loki/api/v1/push). Each incident is one log line, its JSON with
+// taken_at (when sigtail took it) added, stamped with its event time
+// (first_seen when it opens, last_seen after) when that is recent enough
+// (MaxAge), else with taken_at, in a stream whose labels are the
 // low-cardinality fields only: job, host, rule, severity (and the
 // configured static labels). Everything else is in the line, for LogQL's
 // | json.
 //
-// Send spools the incident durably; Run delivers the spool in order.
+// Send spools the incident durably; Run delivers the spool in order. Loki
+// answers a push of which it refused some entries (too old, too long)
+// with 400 after storing the others, and names the refused ones only in
+// text: the entries of such a push are then sent again one by one, and
+// only those refused on their own are kept in rejected.jsonl. The others
+// are stored once: their entries are sent again unchanged (same stream,
+// time and line), and Loki drops such an exact repeat.
 type Loki struct {
 	spooledSink
 	http  *httpTarget
@@ -78,6 +96,9 @@ func NewLoki(opt LokiOptions) (*Loki, error) {
 	}
 	if opt.Job == "" {
 		opt.Job = "sigtail"
+	}
+	if opt.MaxAge == 0 {
+		opt.MaxAge = DefaultLokiMaxAge
 	}
 	if err := checkLabels(opt.Name, opt.Labels, reservedLokiLabel); err != nil {
 		return nil, err
@@ -105,6 +126,9 @@ func orDefault(v, def int) int {
 	return def
 }
 
+// DefaultLokiMaxAge is LokiOptions.MaxAge when not set.
+const DefaultLokiMaxAge = time.Hour
+
 var reservedLokiLabel = map[string]bool{"job": true, "host": true, "rule": true, "severity": true}
 
 func validLabelName(s string) bool {
@@ -122,7 +146,8 @@ func validLabelName(s string) bool {
 	return true
 }
 
-// lokiStream is one stream of a push: its labels and lines in order.
+// lokiStream is one stream of a push: its labels and lines in order of
+// time.
 type lokiStream struct {
 	labels  map[string]string
 	entries []lokiEntry
@@ -134,7 +159,8 @@ type lokiEntry struct {
 }
 
 // streams groups a batch into streams, in the order they first appear,
-// each keeping its entries in spool order.
+// each with its entries sorted by time (ties in spool order), as Loki
+// wants them within a push.
 func (l *Loki) streams(batch []entry) []*lokiStream {
 	var out []*lokiStream
 	byKey := map[string]*lokiStream{}
@@ -147,9 +173,46 @@ func (l *Loki) streams(batch []entry) []*lokiStream {
 			byKey[key] = s
 			out = append(out, s)
 		}
-		s.entries = append(s.entries, lokiEntry{at: e.At, line: string(e.JSON)})
+		s.entries = append(s.entries, lokiEntry{at: l.entryTime(e), line: lokiLine(e.JSON, e.At)})
+	}
+	for _, s := range out {
+		slices.SortStableFunc(s.entries, func(a, b lokiEntry) int { return a.at.Compare(b.at) })
 	}
 	return out
+}
+
+// entryTime is the timestamp of e's entry: the incident's event time
+// (first_seen while open, last_seen after) when it is at most MaxAge
+// before the take time, else the take time. It depends on e alone, so an
+// entry sent again is an exact repeat.
+func (l *Loki) entryTime(e entry) time.Time {
+	t := e.Inc.LastSeen
+	if e.Inc.Status == incident.StatusOpen {
+		t = e.Inc.FirstSeen
+	}
+	if t.IsZero() || t.After(e.At) || e.At.Sub(t) > l.opt.MaxAge {
+		return e.At
+	}
+	return t
+}
+
+// lokiLine is an incident's JSON object with "taken_at" added last.
+func lokiLine(js []byte, takenAt time.Time) string {
+	js = bytes.TrimRight(js, " \t\r\n")
+	if len(js) < 2 || js[len(js)-1] != '}' {
+		return string(js) // not an object: as it is
+	}
+	body := bytes.TrimRight(js[:len(js)-1], " \t\r\n")
+	var b strings.Builder
+	b.Grow(len(js) + 48)
+	b.Write(body)
+	if body[len(body)-1] != '{' {
+		b.WriteByte(',')
+	}
+	b.WriteString(`"taken_at":"`)
+	b.WriteString(takenAt.UTC().Format(time.RFC3339Nano))
+	b.WriteString(`"}`)
+	return b.String()
 }
 
 func (l *Loki) labels(inc *incident.Incident) map[string]string {
@@ -187,7 +250,30 @@ func labelString(m map[string]string) string {
 	return b.String()
 }
 
+// push sends a batch; when Loki refuses part of it (400), it sends each
+// entry again on its own and reports which ones Loki refused.
 func (l *Loki) push(ctx context.Context, batch []entry) error {
+	err := l.pushOnce(ctx, batch)
+	var de *deliveryError
+	if err == nil || len(batch) < 2 || !errors.As(err, &de) || de.status != http.StatusBadRequest {
+		return err
+	}
+	l.q.log.Warn().Err(err).Int("incidents", len(batch)).Msg("Loki refused part of a push; sending its incidents one by one")
+	refused := map[int]error{}
+	for i := range batch {
+		err := l.pushOnce(ctx, batch[i:i+1])
+		switch {
+		case err == nil:
+		case isPermanent(err):
+			refused[i] = err
+		default:
+			return &partialDelivery{done: i, refused: refused, err: err}
+		}
+	}
+	return &partialDelivery{done: len(batch), refused: refused}
+}
+
+func (l *Loki) pushOnce(ctx context.Context, batch []entry) error {
 	streams := l.streams(batch)
 	hdr := http.Header{}
 	var body []byte
@@ -201,7 +287,11 @@ func (l *Loki) push(ctx context.Context, batch []entry) error {
 	if l.opt.Tenant != "" {
 		hdr.Set("X-Scope-OrgID", l.opt.Tenant)
 	}
-	return l.http.post(ctx, fmt.Sprintf("Loki push of %d incident(s)", len(batch)), body, hdr)
+	what := fmt.Sprintf("Loki push of %d incident(s)", len(batch))
+	if len(batch) == 1 {
+		what = "Loki push of incident " + batch[0].Inc.ID
+	}
+	return l.http.post(ctx, what, body, hdr)
 }
 
 // encodeLokiJSON is the JSON push body:

@@ -476,9 +476,11 @@ func TestLokiDelivers(t *testing.T) {
 }
 
 // TestLokiEncodingGolden: the bodies of a push, byte for byte (the
-// protobuf before snappy), and they decode to what was pushed.
+// protobuf before snappy), and they decode to what was pushed: the
+// incident's JSON with taken_at, stamped with the take time (the event
+// times are older than MaxAge).
 func TestLokiEncodingGolden(t *testing.T) {
-	l := &Loki{opt: LokiOptions{Job: "sigtail", Host: "fallback"}}
+	l := &Loki{opt: LokiOptions{Job: "sigtail", Host: "fallback", MaxAge: DefaultLokiMaxAge}}
 	at := time.Date(2026, 11, 24, 12, 0, 0, 123456789, time.UTC)
 	var batch []entry
 	for i, inc := range sample() {
@@ -509,10 +511,19 @@ func TestLokiEncodingGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(got) != 2 || got[0].Labels["host"] != "web-1" || got[1].Labels["host"] != "fallback" ||
+			if len(got) != 3 || got[0].Labels["host"] != "web-1" || got[1].Labels["host"] != "fallback" ||
 				got[0].Labels["rule"] != "gunicorn.worker_timeout" || got[1].Labels["severity"] != "warning" ||
-				!got[0].At.Equal(at) || got[0].Line != string(batch[0].JSON) {
+				!got[0].At.Equal(at) || got[0].Line != lokiLine(batch[0].JSON, at) {
 				t.Errorf("decoded %+v", got)
+			}
+			var line struct {
+				TakenAt      time.Time `json:"taken_at"`
+				Status       string    `json:"status"`
+				SupersededBy string    `json:"superseded_by"`
+			}
+			if err := json.Unmarshal([]byte(got[2].Line), &line); err != nil || !line.TakenAt.Equal(at.Add(2*time.Second)) ||
+				line.Status != "superseded" || line.SupersededBy != "0123456789abcdef" {
+				t.Errorf("line %s: %+v %v", got[2].Line, line, err)
 			}
 		})
 	}

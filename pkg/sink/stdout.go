@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/sigtail/sigtail/pkg/incident"
 )
@@ -66,20 +68,40 @@ func (s *Text) Send(_ context.Context, inc *incident.Incident) error {
 	s.rules[inc.Rule]++
 	w := s.w
 	fmt.Fprintf(w, "%s  %s  [%s]\n", strings.ToUpper(inc.Severity.String()), inc.Summary, inc.Rule)
-	fmt.Fprintf(w, "  id %s, %s, %d record(s), %s", inc.ID, inc.Status, inc.Count, span(inc.FirstSeen, inc.LastSeen))
+	status := string(inc.Status)
+	if inc.SupersededBy != "" {
+		status += " by " + inc.SupersededBy
+	}
+	fmt.Fprintf(w, "  id %s, %s, %d record(s), %s", inc.ID, status, inc.Count, span(inc.FirstSeen, inc.LastSeen))
 	if inc.Host != "" {
 		fmt.Fprintf(w, ", host %s", inc.Host)
 	}
 	fmt.Fprintf(w, "\n  sources: %s\n", strings.Join(inc.Sources, ", "))
-	if len(inc.Fields) > 0 {
+	if len(inc.Fields) > 0 || len(inc.Values) > 0 {
 		keys := make([]string, 0, len(inc.Fields))
 		for k := range inc.Fields {
 			keys = append(keys, k)
 		}
+		for k := range inc.Values {
+			if _, ok := inc.Fields[k]; !ok {
+				keys = append(keys, k)
+			}
+		}
 		slices.Sort(keys)
 		fmt.Fprintf(w, "  fields:")
 		for _, k := range keys {
-			fmt.Fprintf(w, " %s=%s", k, inc.Fields[k])
+			if vs := inc.Values[k]; len(vs) > 0 {
+				fmt.Fprintf(w, " %s=[", k)
+				for i, v := range vs {
+					if i > 0 {
+						w.WriteByte(' ')
+					}
+					w.WriteString(textValue(v))
+				}
+				w.WriteByte(']')
+				continue
+			}
+			fmt.Fprintf(w, " %s=%s", k, textValue(inc.Fields[k]))
 		}
 		fmt.Fprintln(w)
 	}
@@ -142,6 +164,19 @@ func (s *Text) Send(_ context.Context, inc *incident.Incident) error {
 		return fmt.Errorf("writing incident %s as text: %w", inc.ID, err)
 	}
 	return nil
+}
+
+// textValue is a field value as the text format shows it: as it is, or
+// quoted when it is empty or holds a space, a quote, a bracket or a
+// character that does not print, so that k=v and k=[v1 v2] read back
+// unambiguously.
+func textValue(v string) string {
+	if v == "" || strings.ContainsFunc(v, func(r rune) bool {
+		return r == ' ' || r == '"' || r == '[' || r == ']' || !unicode.IsPrint(r)
+	}) {
+		return strconv.Quote(v)
+	}
+	return v
 }
 
 func span(a, b time.Time) string {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,7 +22,8 @@ func sample() []*incident.Incident {
 			ID: "0123456789abcdef", Rule: "gunicorn.worker_timeout", Title: "Gunicorn worker timed out",
 			Summary: "2 WORKER TIMEOUT(s): pids 1235,1236", Severity: incident.SeverityCritical, Status: incident.StatusOpen,
 			FirstSeen: t, LastSeen: t.Add(90 * time.Second), Count: 2, Host: "web-1",
-			Sources: []string{"/var/log/gunicorn/error.log"}, Fields: map[string]string{"pid": "1235,1236"},
+			Sources: []string{"/var/log/gunicorn/error.log"}, Fields: map[string]string{"pid": "1235"},
+			Values: map[string][]string{"pid": {"1235", "1236"}},
 			Evidence: []incident.Evidence{
 				{Time: t, Source: "/var/log/gunicorn/error.log", Offset: 120, LineNo: 3, Signature: "gunicorn.worker_timeout",
 					Line: "[2026-11-24 10:00:00 +0000] [1234] [CRITICAL] WORKER TIMEOUT (pid:1235)"},
@@ -39,6 +41,16 @@ func sample() []*incident.Incident {
 			Severity: incident.SeverityWarning, Status: incident.StatusResolved, FirstSeen: t, LastSeen: t, Count: 8,
 			Sources: []string{"access.log"}, Evidence: []incident.Evidence{{Source: "access.log", Offset: 7, Signature: "nginx.access_499", Line: "x 499"}},
 			EvidenceDropped: 7,
+		},
+		{
+			ID: "00ff00ff00ff00ff", Rule: "gunicorn.socket_in_use", Title: "Address already in use",
+			Summary: "Gunicorn cannot bind ('127.0.0.1', 8000)", Severity: incident.SeverityCritical,
+			Status: incident.StatusSuperseded, SupersededBy: "0123456789abcdef", FirstSeen: t, LastSeen: t.Add(2 * time.Second), Count: 2,
+			Host: "web-1", Sources: []string{"/var/log/gunicorn/error.log"},
+			Fields: map[string]string{"address": "('127.0.0.1', 8000)", "module": "app:app"},
+			Values: map[string][]string{"address": {"('127.0.0.1', 8000)", "('127.0.0.1', 8001)"}},
+			Evidence: []incident.Evidence{{Time: t, Source: "/var/log/gunicorn/error.log", Offset: 0, LineNo: 1, Signature: "gunicorn.socket_in_use",
+				Line: "[2026-11-24 10:00:00 +0000] [1234] [ERROR] Connection in use: ('127.0.0.1', 8000)"}},
 		},
 	}
 }
@@ -90,6 +102,33 @@ func TestJSONStable(t *testing.T) {
 	}
 	if bytes.Count(buf.Bytes(), []byte("\n")) != 1 {
 		t.Errorf("want exactly one line per incident: %q", buf.String())
+	}
+}
+
+// TestTextSupersededAndValues: the text format says who superseded an
+// incident and shows a field of several values as a list, quoting the
+// values that hold a space.
+func TestTextSupersededAndValues(t *testing.T) {
+	var buf bytes.Buffer
+	s := NewText(&buf)
+	for _, inc := range sample() {
+		s.Send(context.Background(), inc)
+	}
+	s.Close()
+	for _, want := range []string{
+		"id 00ff00ff00ff00ff, superseded by 0123456789abcdef, 2 record(s)",
+		`fields: address=["('127.0.0.1', 8000)" "('127.0.0.1', 8001)"] module=app:app` + "\n",
+		"fields: pid=[1235 1236]\n",
+	} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, buf.String())
+		}
+	}
+	if got, want := textValue("('127.0.0.1', 8000)"), `"('127.0.0.1', 8000)"`; got != want {
+		t.Errorf("textValue = %s, want %s", got, want)
+	}
+	if got := textValue("unix:/run/app.sock,x"); got != "unix:/run/app.sock,x" {
+		t.Errorf("textValue of a plain value = %s", got)
 	}
 }
 
