@@ -95,7 +95,8 @@ type Engine struct {
 	swept     time.Time
 	seq       uint64 // records seen, numbering them
 	keys      []string
-	keyBuf    []byte // scratch: a state key being built
+	takeKeys  []string // scratch: the states a takeover looks at
+	keyBuf    []byte   // scratch: a state key being built
 	// nextDue is the earliest time a sweep has something to do.
 	nextDue time.Time
 	ruleOf  []ruleHits // scratch: the current record's hits per rule

@@ -123,18 +123,24 @@ func (e *Engine) absorb(st *state, r *record, insights []string, emit Emit) {
 // after t itself.
 func (e *Engine) takeOver(t *state) []*incident.Incident {
 	var out []*incident.Incident
-	var keys []string
 	for _, yd := range t.r.yieldedBy {
-		keys = keys[:0]
+		keys := e.takeKeys[:0]
 		for k, s := range yd.r.states {
 			if s != t && (len(s.claimable) > 0 || !s.cond.idle()) {
 				keys = append(keys, k)
 			}
 		}
+		e.takeKeys = keys
+		if len(keys) == 0 {
+			continue // the common case: nothing to take, and nothing allocated
+		}
 		slices.Sort(keys)
+		keep := func(r *record) bool { return e.explains(t, yd, r) }
 		for _, k := range keys {
 			s := yd.r.states[k]
-			keep := func(r *record) bool { return e.explains(t, yd, r) }
+			if s == nil {
+				continue
+			}
 			for _, r := range s.cond.take(keep) {
 				e.absorb(t, &r, e.insightsOf(r.from), nil)
 			}

@@ -23,6 +23,7 @@ import (
 	"github.com/sigtail/sigtail/pkg/correlate"
 	"github.com/sigtail/sigtail/pkg/incident"
 	"github.com/sigtail/sigtail/pkg/match"
+	"github.com/sigtail/sigtail/pkg/merge"
 	"github.com/sigtail/sigtail/pkg/parse"
 	"github.com/sigtail/sigtail/pkg/source"
 )
@@ -139,7 +140,7 @@ func Run(ctx context.Context, cfg Config, paths []string) (*Result, error) {
 		}
 		byID[inc.ID] = inc
 	}
-	merge(ctx, chans, func(r *hitRecord) { eng.Observe(&r.ev, r.hits, emit) })
+	inOrder(ctx, chans, func(r *hitRecord) { eng.Observe(&r.ev, r.hits, emit) })
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return res, err
@@ -325,100 +326,42 @@ func (b *batcher) flush() bool {
 	}
 }
 
-// merge feeds records from every channel to fn in event-time order (ties in
-// channel order). Each channel must be in time order itself, which log
-// files are, up to the seconds their writers race over.
-func merge(ctx context.Context, chans []chan []hitRecord, fn func(*hitRecord)) {
-	var h recHeap
-	pull := func(i int) bool {
+// inOrder feeds records from every channel to fn in event-time order (ties in
+// channel order), through the merger the daemon uses too. Each channel is
+// in time order itself, which log files are, up to the seconds their
+// writers race over; the merger waits for the channel that may still hold
+// an earlier record.
+func inOrder(ctx context.Context, chans []chan []hitRecord, fn func(*hitRecord)) {
+	m := merge.New(func(r *hitRecord) time.Time { return r.ev.Time })
+	for range chans {
+		m.Add()
+	}
+	for ctx.Err() == nil {
+		for {
+			r, _, ok := m.Next()
+			if !ok {
+				break
+			}
+			fn(r) // fn keeps only copies
+		}
+		i, ok := m.Blocking()
+		if !ok {
+			break // every file read, every record handed out
+		}
 		select {
 		case b, ok := <-chans[i]:
-			if ok && len(b) > 0 {
-				h.push(heapItem{batch: b, src: i})
-				return true
+			if ok {
+				m.Push(i, b...)
+			} else {
+				m.Close(i)
 			}
 		case <-ctx.Done():
 		}
-		return false
-	}
-	for i := range chans {
-		pull(i)
-	}
-	for len(h) > 0 && ctx.Err() == nil {
-		// fn sees the record where it lies in its batch (fn keeps only
-		// copies).
-		top := &h[0]
-		fn(&top.batch[top.idx])
-		top.idx++
-		if top.idx < len(top.batch) {
-			h.down(0) // the source's next record may not be the earliest now
-			continue
-		}
-		src := top.src
-		h.pop()
-		pull(src)
 	}
 	// Drain on cancellation so the readers can finish.
 	for _, c := range chans {
 		for range c {
 		}
-	}
-}
-
-type heapItem struct {
-	batch []hitRecord
-	idx   int
-	src   int
-}
-
-// recHeap is a binary min-heap of the next record of each input.
-type recHeap []heapItem
-
-func (h recHeap) less(i, j int) bool {
-	a, b := &h[i].batch[h[i].idx], &h[j].batch[h[j].idx]
-	if c := a.ev.Time.Compare(b.ev.Time); c != 0 {
-		return c < 0
-	}
-	return h[i].src < h[j].src
-}
-
-func (h *recHeap) push(it heapItem) {
-	*h = append(*h, it)
-	a := *h
-	for i := len(a) - 1; i > 0; {
-		p := (i - 1) / 2
-		if !a.less(i, p) {
-			break
-		}
-		a[i], a[p] = a[p], a[i]
-		i = p
-	}
-}
-
-func (h *recHeap) pop() {
-	a := *h
-	last := len(a) - 1
-	a[0] = a[last]
-	a[last] = heapItem{}
-	*h = a[:last]
-	h.down(0)
-}
-
-// down restores the heap below i after its item grew later.
-func (h recHeap) down(i int) {
-	for {
-		l, r, m := 2*i+1, 2*i+2, i
-		if l < len(h) && h.less(l, m) {
-			m = l
-		}
-		if r < len(h) && h.less(r, m) {
-			m = r
-		}
-		if m == i {
-			return
-		}
-		h[i], h[m] = h[m], h[i]
-		i = m
 	}
 }
 
