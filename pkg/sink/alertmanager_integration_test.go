@@ -162,3 +162,48 @@ func TestAlertmanagerReal(t *testing.T) {
 		}
 	}
 }
+
+// TestAlertmanagerRealBindAddresses: two bind failures on two ports (the
+// address holds a comma) are two active alerts in a real Alertmanager,
+// and one superseded is no longer active while the other stays.
+func TestAlertmanagerRealBindAddresses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: runs prometheus-alertmanager")
+	}
+	base := startAlertmanager(t)
+	a, err := NewAlertmanager(AlertmanagerOptions{
+		DeliveryOptions: DeliveryOptions{Name: "alertmanager", Spool: t.TempDir(), MinBackoff: 100 * time.Millisecond, Log: zerolog.Nop()},
+		HTTP:            HTTPOptions{URL: base}, Resend: time.Second, Host: "web-1",
+		GroupFields: func(string) []string { return []string{"address"} },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	running(t, a)
+	rule := fmt.Sprintf("test.bind_%d", time.Now().UnixNano())
+	var incs []*incident.Incident
+	for i, port := range []int{8000, 8001} {
+		inc := amIncident(fmt.Sprintf("inc-%d", i), rule, incident.StatusOpen, time.Now().Add(-time.Minute).Truncate(time.Second))
+		inc.Fields = map[string]string{"address": fmt.Sprintf("('127.0.0.1', %d)", port)}
+		a.Send(context.Background(), inc)
+		incs = append(incs, inc)
+	}
+	flushed(t, a, 10*time.Second)
+	got := getAlerts(t, base, rule)
+	if len(got) != 2 || got[0].Labels["address"] == got[1].Labels["address"] {
+		t.Fatalf("alerts %+v, want two, one per address", got)
+	}
+	sup := *incs[0]
+	sup.Status, sup.SupersededBy = incident.StatusSuperseded, "inc-9"
+	a.Send(context.Background(), &sup)
+	flushed(t, a, 10*time.Second)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if got = getAlerts(t, base, rule); len(got) == 1 && got[0].Labels["address"] == "('127.0.0.1', 8001)" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after one was superseded: %+v", got)
+		}
+	}
+}

@@ -35,17 +35,27 @@ type pushed struct {
 
 // lokiServer is a test Loki: it decodes pushes exactly as the push API
 // defines them (JSON, or snappy-compressed logproto.PushRequest), checks
-// the tenant and the credentials, answers with the statuses it is told to,
-// and can go away and come back on the same port.
+// the tenant and the credentials and that each stream's entries come in
+// order of time, answers with the statuses it is told to, and can go away
+// and come back on the same port.
+//
+// As Loki does, it drops an exact repeat of an entry it stored (same
+// stream, time and line), counting it in repeats, and, when oldest is set,
+// refuses the entries older than it with 400 after storing the others of
+// the push.
 type lokiServer struct {
 	t        *testing.T
 	tenant   string
 	auth     string // the Authorization header wanted
 	mu       sync.Mutex
 	entries  []pushed
+	seen     map[string]bool // stream, time and line of the stored entries
+	repeats  int
+	oldest   time.Time
 	requests int
 	types    []string
-	fail     []failure // the next answers, before success
+	fail     []failure       // the next answers, before success
+	failAt   map[int]failure // the answer to the request of that number (from 1)
 	errs     []string
 	addr     string
 	srv      *http.Server
@@ -122,6 +132,29 @@ func (s *lokiServer) problems() []string {
 	return slices.Clone(s.errs)
 }
 
+func (s *lokiServer) repeated() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.repeats
+}
+
+// refuseOlderThan makes the server refuse entries older than t, as Loki
+// refuses entries too old or too far behind the newest of their stream.
+func (s *lokiServer) refuseOlderThan(t time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.oldest = t
+}
+
+func (s *lokiServer) failRequest(n int, f failure) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failAt == nil {
+		s.failAt = map[int]failure{}
+	}
+	s.failAt[n] = f
+}
+
 func (s *lokiServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -143,9 +176,12 @@ func (s *lokiServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
-	if len(s.fail) > 0 {
-		f := s.fail[0]
+	f, ok := s.failAt[s.requests]
+	if !ok && len(s.fail) > 0 {
+		f, ok = s.fail[0], true
 		s.fail = s.fail[1:]
+	}
+	if ok {
 		if f.retryAfter != "" {
 			w.Header().Set("Retry-After", f.retryAfter)
 		}
@@ -175,7 +211,38 @@ func (s *lokiServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		bad("decoding the push: %v", err)
 		return
 	}
-	s.entries = append(s.entries, entries...)
+	last := map[string]time.Time{}
+	for _, e := range entries {
+		k := labelString(e.Labels)
+		if e.At.Before(last[k]) {
+			bad("entries of stream %s out of order in a push: %v after %v", k, e.At, last[k])
+			return
+		}
+		last[k] = e.At
+	}
+	var refused []string
+	for _, e := range entries {
+		if !s.oldest.IsZero() && e.At.Before(s.oldest) {
+			refused = append(refused, fmt.Sprintf("entry for stream '%s' has timestamp too old: %s, oldest acceptable timestamp is: %s",
+				labelString(e.Labels), e.At.Format(time.RFC3339), s.oldest.Format(time.RFC3339)))
+			continue
+		}
+		key := fmt.Sprintf("%s %d %s", labelString(e.Labels), e.At.UnixNano(), e.Line)
+		if s.seen[key] {
+			s.repeats++
+			continue
+		}
+		if s.seen == nil {
+			s.seen = map[string]bool{}
+		}
+		s.seen[key] = true
+		s.entries = append(s.entries, e)
+	}
+	if len(refused) > 0 {
+		// The others are stored: Loki says 400 all the same.
+		http.Error(w, fmt.Sprintf("%s\ntotal ignored: %d out of %d", strings.Join(refused, "\n"), len(refused), len(entries)), http.StatusBadRequest)
+		return
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -471,6 +538,9 @@ func TestLokiDelivers(t *testing.T) {
 			if srv.types[0] != map[LokiEncoding]string{LokiJSON: "application/json", LokiProtobuf: "application/x-protobuf"}[enc] {
 				t.Errorf("content type %q", srv.types[0])
 			}
+			if r := srv.repeated(); r != 0 {
+				t.Errorf("%d entries pushed twice", r)
+			}
 		})
 	}
 }
@@ -663,6 +733,9 @@ func TestLokiRestart(t *testing.T) {
 	if g, w := streamOrder(got), sortedByStream(incs, ""); fmt.Sprint(g) != fmt.Sprint(w) {
 		t.Errorf("after restart, streams:\n got %v\nwant %v", g, w)
 	}
+	if r := srv.repeated(); r != 0 {
+		t.Errorf("%d entries pushed twice", r)
+	}
 }
 
 // TestLokiSpoolFull: a full spool refuses with ErrSpoolFull and counts it.
@@ -727,6 +800,254 @@ func TestRetryAfter(t *testing.T) {
 	} {
 		if got := retryAfter(tt.in, now); got != tt.want {
 			t.Errorf("retryAfter(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
+// bindTimes gives incs event times: each opened at base plus its index in
+// seconds, except those in old, opened at 10:00, before any cutoff.
+func bindTimes(incs []*incident.Incident, base time.Time, old ...int) {
+	for i, inc := range incs {
+		inc.Status, inc.FirstSeen = incident.StatusOpen, base.Add(time.Duration(i)*time.Second)
+		if slices.Contains(old, i) {
+			inc.FirstSeen = time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+		}
+		inc.LastSeen = inc.FirstSeen
+	}
+}
+
+// storedOnce checks that Loki holds each of want exactly once, stamped with
+// its event time, and nothing else.
+func storedOnce(t *testing.T, got []pushed, want []*incident.Incident) {
+	t.Helper()
+	n := map[string]int{}
+	for _, p := range got {
+		var inc incident.Incident
+		if err := json.Unmarshal([]byte(p.Line), &inc); err != nil {
+			t.Fatalf("line is not incident JSON: %v", err)
+		}
+		n[inc.ID]++
+		if !p.At.Equal(inc.FirstSeen) {
+			t.Errorf("%s stamped %v, want its event time %v", inc.ID, p.At, inc.FirstSeen)
+		}
+	}
+	for _, inc := range want {
+		if n[inc.ID] != 1 {
+			t.Errorf("%s stored %d times, want once", inc.ID, n[inc.ID])
+		}
+		delete(n, inc.ID)
+	}
+	if len(n) > 0 {
+		t.Errorf("stored beyond what was wanted: %v", n)
+	}
+}
+
+// rejectedIDs lists the incidents in a spool's rejected.jsonl, and the
+// errors kept with them.
+func rejectedIDs(t *testing.T, spool string) (ids, errs []string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(spool, rejectedFile))
+	if err != nil {
+		t.Fatalf("rejected.jsonl: %v", err)
+	}
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var r struct {
+			Error    string            `json:"error"`
+			Incident incident.Incident `json:"incident"`
+		}
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatalf("rejected.jsonl line %q: %v", l, err)
+		}
+		ids, errs = append(ids, r.Incident.ID), append(errs, r.Error)
+	}
+	return ids, errs
+}
+
+// TestLokiPartialRejection: Loki stores the entries of a push it can and
+// answers 400 naming the others (here, one too old). The push's entries
+// are then sent one by one: only the old one is kept in rejected.jsonl,
+// and the others are stored once (sent again unchanged, they are exact
+// repeats, which Loki drops).
+func TestLokiPartialRejection(t *testing.T) {
+	for _, enc := range []LokiEncoding{LokiJSON, LokiProtobuf} {
+		t.Run(string(enc), func(t *testing.T) {
+			srv := newLokiServer(t, "team-a", "Bearer s3cret")
+			base := time.Date(2026, 11, 24, 11, 50, 0, 0, time.UTC)
+			srv.refuseOlderThan(base.Add(-20 * time.Minute))
+			m := NewMetrics(nil)
+			spool := t.TempDir()
+			opt := lokiOptions(t, srv, enc, spool, m)
+			opt.MaxAge = 24 * time.Hour // stamp even the old one with its event time
+			l, err := NewLoki(opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			incs := numbered(6)
+			bindTimes(incs, base, 2)
+			for _, inc := range incs { // before Run: one push
+				l.Send(context.Background(), inc)
+			}
+			running(t, l)
+			flushed(t, l, 10*time.Second)
+			if p := srv.problems(); len(p) > 0 {
+				t.Fatalf("the server refused pushes: %v", p)
+			}
+			storedOnce(t, srv.got(), slices.Delete(slices.Clone(incs), 2, 3))
+			if srv.repeated() == 0 {
+				t.Error("no entry was sent again: was the push partially refused?")
+			}
+			ids, errs := rejectedIDs(t, spool)
+			if len(ids) != 1 || ids[0] != "inc-0002" || !strings.Contains(errs[0], "timestamp too old") {
+				t.Errorf("rejected.jsonl holds %v (%q), want inc-0002 alone", ids, errs)
+			}
+			if d, r := testutil.ToFloat64(m.Delivered.WithLabelValues("loki")), testutil.ToFloat64(m.Rejected.WithLabelValues("loki")); d != 5 || r != 1 {
+				t.Errorf("delivered %v rejected %v, want 5 and 1", d, r)
+			}
+		})
+	}
+}
+
+// TestLokiPartialRejectionResumes: a failure worth retrying while the
+// entries go one by one is retried from the entry it stopped at: what was
+// decided is neither sent nor rejected again.
+func TestLokiPartialRejectionResumes(t *testing.T) {
+	srv := newLokiServer(t, "team-a", "Bearer s3cret")
+	base := time.Date(2026, 11, 24, 11, 50, 0, 0, time.UTC)
+	srv.refuseOlderThan(base.Add(-20 * time.Minute))
+	// 1: the push of 4, partly refused; 2: inc-0000 alone; 3: inc-0001
+	// alone, refused; 4: inc-0002 alone, 503; 5: inc-0002 and inc-0003.
+	srv.failRequest(4, failure{status: http.StatusServiceUnavailable})
+	m := NewMetrics(nil)
+	spool := t.TempDir()
+	opt := lokiOptions(t, srv, LokiProtobuf, spool, m)
+	opt.MaxAge = 24 * time.Hour
+	l, err := NewLoki(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	incs := numbered(4)
+	bindTimes(incs, base, 1)
+	for _, inc := range incs {
+		l.Send(context.Background(), inc)
+	}
+	running(t, l)
+	flushed(t, l, 10*time.Second)
+	storedOnce(t, srv.got(), slices.Delete(slices.Clone(incs), 1, 2))
+	if ids, _ := rejectedIDs(t, spool); len(ids) != 1 || ids[0] != "inc-0001" {
+		t.Errorf("rejected.jsonl holds %v, want inc-0001 once", ids)
+	}
+	srv.mu.Lock()
+	requests := srv.requests
+	srv.mu.Unlock()
+	if requests != 5 {
+		t.Errorf("%d requests, want 5", requests)
+	}
+	if r := testutil.ToFloat64(m.Retries.WithLabelValues("loki")); r != 1 {
+		t.Errorf("retries %v, want 1", r)
+	}
+	if d := testutil.ToFloat64(m.Delivered.WithLabelValues("loki")); d != 3 {
+		t.Errorf("delivered %v, want 3", d)
+	}
+}
+
+// TestLokiEntryTime: an entry is stamped with the incident's event time
+// (first_seen while open, last_seen after) when it is at most MaxAge
+// before the take time, else with the take time.
+func TestLokiEntryTime(t *testing.T) {
+	l, err := NewLoki(LokiOptions{DeliveryOptions: DeliveryOptions{Name: "loki", Spool: t.TempDir()}, HTTP: HTTPOptions{URL: "http://127.0.0.1:3100/loki/api/v1/push"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if l.opt.MaxAge != time.Hour {
+		t.Errorf("default MaxAge %v, want 1h", l.opt.MaxAge)
+	}
+	taken := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		name        string
+		status      incident.Status
+		first, last time.Duration // before taken; <0: zero time
+		maxAge      time.Duration
+		want        time.Duration // before taken
+	}{
+		{"open: first seen", incident.StatusOpen, 10 * time.Minute, time.Minute, time.Hour, 10 * time.Minute},
+		{"updated: last seen", incident.StatusUpdated, 10 * time.Minute, time.Minute, time.Hour, time.Minute},
+		{"resolved: last seen", incident.StatusResolved, 10 * time.Minute, time.Minute, time.Hour, time.Minute},
+		{"superseded: last seen", incident.StatusSuperseded, 10 * time.Minute, time.Minute, time.Hour, time.Minute},
+		{"at max age", incident.StatusUpdated, 2 * time.Hour, time.Hour, time.Hour, time.Hour},
+		{"older than max age", incident.StatusUpdated, 3 * time.Hour, 2 * time.Hour, time.Hour, 0},
+		{"open, too old", incident.StatusOpen, 2 * time.Hour, time.Minute, time.Hour, 0},
+		{"no event time", incident.StatusOpen, -1, time.Minute, time.Hour, 0},
+		{"after the take time", incident.StatusUpdated, 0, -time.Minute, time.Hour, 0},
+		{"max age negative", incident.StatusUpdated, 10 * time.Minute, time.Minute, -1, 0},
+	} {
+		at := func(d time.Duration) time.Time {
+			if d == -1 {
+				return time.Time{}
+			}
+			return taken.Add(-d)
+		}
+		l.opt.MaxAge = tt.maxAge
+		inc := &incident.Incident{Status: tt.status, FirstSeen: at(tt.first), LastSeen: at(tt.last)}
+		if tt.last == -time.Minute {
+			inc.LastSeen = taken.Add(time.Minute)
+		}
+		if got := l.entryTime(entry{At: taken, Inc: inc}); !got.Equal(taken.Add(-tt.want)) {
+			t.Errorf("%s: %v, want %v", tt.name, got, taken.Add(-tt.want))
+		}
+	}
+}
+
+func TestLokiLine(t *testing.T) {
+	at := time.Date(2026, 11, 24, 12, 0, 0, 5, time.FixedZone("CET", 3600))
+	for in, want := range map[string]string{
+		`{"id":"x"}`:  `{"id":"x","taken_at":"2026-11-24T11:00:00.000000005Z"}`,
+		`{"id":"x"} `: `{"id":"x","taken_at":"2026-11-24T11:00:00.000000005Z"}`,
+		`{}`:          `{"taken_at":"2026-11-24T11:00:00.000000005Z"}`,
+		`[1]`:         `[1]`,
+	} {
+		if got := lokiLine([]byte(in), at); got != want {
+			t.Errorf("lokiLine(%s) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+// TestLokiStreamsSorted: within a push, a stream's entries are in order of
+// time (ties in spool order), in both encodings, whatever order the
+// incidents were taken in.
+func TestLokiStreamsSorted(t *testing.T) {
+	l := &Loki{opt: LokiOptions{Job: "sigtail", Host: "fallback", MaxAge: time.Hour}}
+	taken := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	var batch []entry
+	for i, ago := range []time.Duration{5, 40, 1, 40, 20, 90} { // minutes; 90 is past MaxAge
+		inc := *sample()[0]
+		inc.ID, inc.Status = fmt.Sprintf("inc-%d", i), incident.StatusUpdated
+		inc.LastSeen = taken.Add(-ago * time.Minute)
+		b, _ := json.Marshal(&inc)
+		batch = append(batch, entry{At: taken.Add(time.Duration(i) * time.Millisecond), JSON: b, Inc: &inc})
+	}
+	streams := l.streams(batch)
+	for name, decode := range map[string]func() ([]pushed, error){
+		"json":     func() ([]pushed, error) { return decodeLokiJSON(encodeLokiJSON(streams)) },
+		"protobuf": func() ([]pushed, error) { return decodeLokiProto(encodeLokiProto(streams)) },
+	} {
+		got, err := decode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for i, p := range got {
+			var inc incident.Incident
+			json.Unmarshal([]byte(p.Line), &inc)
+			ids = append(ids, inc.ID)
+			if i > 0 && p.At.Before(got[i-1].At) {
+				t.Errorf("%s: entry %d at %v before %v", name, i, p.At, got[i-1].At)
+			}
+		}
+		if want := "inc-1 inc-3 inc-4 inc-0 inc-2 inc-5"; strings.Join(ids, " ") != want {
+			t.Errorf("%s: order %v, want %s", name, ids, want)
 		}
 	}
 }
