@@ -42,14 +42,19 @@ const version = 1
 type file struct {
 	Version int                 `json:"version"`
 	Sources map[string]Position `json:"sources"`
+	// State is what the daemon keeps beside the positions, written at the
+	// same moment: the correlation state (open incidents, pending windows)
+	// that goes with exactly these positions.
+	State json.RawMessage `json:"state,omitempty"`
 }
 
 // Store is the positions of every source, held in memory and saved to one
 // file. It is safe for concurrent use.
 type Store struct {
-	path string
-	mu   sync.Mutex
-	pos  map[string]Position
+	path  string
+	mu    sync.Mutex
+	pos   map[string]Position
+	state json.RawMessage
 }
 
 // Open reads the store at path; a missing file is an empty store. A file
@@ -74,7 +79,23 @@ func Open(path string) (*Store, error) {
 	for k, v := range f.Sources {
 		s.pos[k] = v
 	}
+	s.state = f.State
 	return s, nil
+}
+
+// State returns the state saved with the positions (nil: none).
+func (s *Store) State() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state
+}
+
+// SetState records the state to save with the positions; Save writes both
+// in one atomic write. It must be valid JSON.
+func (s *Store) SetState(b []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.state = b
 }
 
 // Get returns the saved position of a source.
@@ -92,10 +113,10 @@ func (s *Store) Set(source string, p Position) {
 	s.pos[source] = p
 }
 
-// Save writes every position atomically.
+// Save writes every position, and the state, atomically.
 func (s *Store) Save() error {
 	s.mu.Lock()
-	f := file{Version: version, Sources: make(map[string]Position, len(s.pos))}
+	f := file{Version: version, Sources: make(map[string]Position, len(s.pos)), State: s.state}
 	keys := make([]string, 0, len(s.pos))
 	for k, v := range s.pos {
 		f.Sources[k] = v

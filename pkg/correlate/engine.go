@@ -192,9 +192,11 @@ func (e *Engine) Advance(t time.Time, emit Emit) {
 
 // maybeSweep sweeps when something is due (an incident to resolve or
 // update, an absence to fire), and at least once a minute to forget pending
-// state that expired; never more than once a second.
+// state that expired. What falls due is decided at the record that passes
+// its time, whoever feeds the engine: the scan and the daemon settle the
+// same things at the same records.
 func (e *Engine) maybeSweep(emit Emit) {
-	if e.now.Sub(e.swept) < time.Second || e.now.Before(e.nextDue) && e.now.Sub(e.swept) < time.Minute {
+	if e.now.Before(e.nextDue) && e.now.Sub(e.swept) < time.Minute {
 		return
 	}
 	e.sweep(emit)

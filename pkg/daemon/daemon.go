@@ -18,6 +18,7 @@ package daemon
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -34,6 +35,7 @@ import (
 	"github.com/sigtail/sigtail/pkg/correlate"
 	"github.com/sigtail/sigtail/pkg/incident"
 	"github.com/sigtail/sigtail/pkg/match"
+	"github.com/sigtail/sigtail/pkg/merge"
 	"github.com/sigtail/sigtail/pkg/parse"
 	"github.com/sigtail/sigtail/pkg/sink"
 	"github.com/sigtail/sigtail/pkg/source"
@@ -83,9 +85,15 @@ type Config struct {
 	// Tick is how often the clock is read and positions are saved
 	// (default 1s); Poll how often idle files are looked at (default 250ms).
 	Tick, Poll time.Duration
-	// IdleFlush is how long a multi-line record (a traceback) may wait for
-	// the line that ends it before it is taken as complete (default 2s).
+	// IdleFlush is how long a log may be quiet before the record being
+	// joined (a traceback) is taken as complete and the log as caught up,
+	// holding the others back no more (default 300ms; a writer puts a
+	// whole record in one write).
 	IdleFlush time.Duration
+	// MergeWait bounds how long records wait, in the event-time merge,
+	// for a log that is neither caught up with its end nor moving
+	// (default 5s).
+	MergeWait time.Duration
 	// GlobEvery is how often globs are expanded again (default 10s).
 	GlobEvery time.Duration
 	// FromStart reads files with no saved position from their first byte.
@@ -115,7 +123,10 @@ func New(cfg Config) *Daemon {
 		cfg.Poll = 250 * time.Millisecond
 	}
 	if cfg.IdleFlush <= 0 {
-		cfg.IdleFlush = 2 * time.Second
+		cfg.IdleFlush = 300 * time.Millisecond
+	}
+	if cfg.MergeWait <= 0 {
+		cfg.MergeWait = 5 * time.Second
 	}
 	if cfg.GlobEvery <= 0 {
 		cfg.GlobEvery = 10 * time.Second
@@ -162,9 +173,9 @@ func (d *Daemon) Reload(ctx context.Context, cat *catalog.Catalog, set *match.Se
 	}
 }
 
-// record is what a reader sends the engine: a record that matched (hits
-// set), or only progress (hits nil); pos is where the source may resume
-// once this is dealt with.
+// record is what a reader sends the engine loop: a record that matched
+// (hits set), or only progress (hits nil); pos is where the source may
+// resume once this is dealt with.
 type record struct {
 	src  *fileState
 	ev   parse.Event
@@ -172,6 +183,11 @@ type record struct {
 	pos  source.Position
 	// start is the position before the record: resuming there reads it again.
 	start source.Position
+	// Progress: mark is the time of the latest record the reader parsed
+	// (matched or not); idle and busy say the reader caught up with its
+	// log (nothing came for IdleFlush) or has lines again.
+	mark       time.Time
+	idle, busy bool
 }
 
 // fileState is one followed source: a file, the kernel log, a unit.
@@ -180,17 +196,9 @@ type fileState struct {
 	kind   string // "file", "kmsg", "journal"
 	match  []string
 	format parse.Format
-	// pins are positions of records the engine may still hold, with the
-	// event time until which it may; the saved position never passes the
-	// oldest.
-	pins []pin
-	last source.Position // the latest safe position reported
-	seen bool
-}
-
-type pin struct {
-	until time.Time
-	pos   source.Position
+	input  int             // its input in the event-time merge
+	last   source.Position // the latest safe position reported
+	seen   bool
 }
 
 // runner is a sink with delivery work of its own: Run delivers until ctx
@@ -256,6 +264,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	readCtx, stopReading := context.WithCancel(context.Background())
 	defer stopReading()
 	records := make(chan record, 1024)
+	mrg := merge.New(func(r *record) time.Time { return r.ev.Time })
 	var readers sync.WaitGroup
 	files := map[string]*fileState{}
 	specialSources := map[string]fileState{}
@@ -267,6 +276,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		if k, ok := specialSources[path]; ok {
 			*st = k
 		}
+		st.input = mrg.Add()
 		files[path] = st
 		readers.Add(1)
 		go func() {
@@ -304,26 +314,74 @@ func (d *Daemon) Run(ctx context.Context) error {
 		start(name, "", cfg.FromStart)
 	}
 
+	// Refused incidents wait here, per output, and are offered again at
+	// every tick; they are saved with the positions, so the positions go
+	// on for every log and a restart loses none of them.
+	var unsent []unsentIncident
+	var restored savedDaemon
+	if cfg.Positions != nil {
+		if b := cfg.Positions.State(); len(b) > 0 {
+			if err := json.Unmarshal(b, &restored); err != nil {
+				log.Error().Err(err).Msg("the saved correlation state cannot be read; starting with none (open incidents are raised again as their records come)")
+			} else if len(restored.Engine) > 0 {
+				if err := eng.Restore(restored.Engine); err != nil {
+					log.Error().Err(err).Msg("the saved correlation state does not fit; starting with none")
+				}
+			}
+			unsent = restored.Unsent
+		}
+	}
 	emitted := 0
-	// held is set once an output refused an incident: from then on no
-	// position is saved, so the next start reads those lines again and
-	// raises the incident again (with the same id), and nothing is lost.
-	held := false
+	send := func(i int, inc *incident.Incident) bool {
+		if err := cfg.Sinks[i].Send(context.Background(), inc); err != nil {
+			cfg.Metrics.SinkErrors.Inc()
+			log.Error().Err(err).Str("incident", inc.ID).Msg("an output refused an incident; it is offered again every tick, and kept across a restart")
+			return false
+		}
+		return true
+	}
 	emit := func(inc *incident.Incident) {
 		emitted++
 		cfg.Metrics.Incidents.WithLabelValues(inc.Rule, inc.Severity.String(), string(inc.Status)).Inc()
-		for _, s := range cfg.Sinks {
+		for i := range cfg.Sinks {
 			// Sinks own their retries and spooling; an error here means the
-			// incident could not be taken and positions must not pass it.
-			if err := s.Send(context.Background(), inc); err != nil {
-				log.Error().Err(err).Str("incident", inc.ID).Msg("output refused an incident")
-				cfg.Metrics.SinkErrors.Inc()
-				if !held && cfg.Positions != nil {
-					log.Error().Msg("positions are held where they are: the next start reads again from there")
+			// incident could not be taken (a full spool): it waits, in order
+			// behind what this output already refused.
+			if slices.ContainsFunc(unsent, func(u unsentIncident) bool { return u.Sink == i }) || !send(i, inc) {
+				unsent = append(unsent, unsentIncident{Sink: i, Incident: inc})
+				if len(unsent) > maxUnsent {
+					log.Error().Str("incident", unsent[0].Incident.ID).Msg("too many incidents refused by the outputs; the oldest is dropped")
+					unsent = unsent[1:]
 				}
-				held = true
 			}
 		}
+	}
+	retryUnsent := func() {
+		failed := map[int]bool{}
+		left := unsent[:0]
+		for _, u := range unsent {
+			if failed[u.Sink] || u.Sink >= len(cfg.Sinks) || !send(u.Sink, u.Incident) {
+				failed[u.Sink] = true
+				if u.Sink < len(cfg.Sinks) {
+					left = append(left, u)
+				}
+			}
+		}
+		unsent = left
+	}
+	// Open incidents restored from the last run fire again at once where
+	// an output needs them to (Alertmanager forgets an alert not re-sent).
+	for _, inc := range eng.Open() {
+		for _, s := range cfg.Sinks {
+			if a, ok := s.(announcer); ok {
+				if err := a.Announce(context.Background(), inc); err != nil {
+					log.Error().Err(err).Str("incident", inc.ID).Msg("could not announce an open incident again")
+				}
+			}
+		}
+	}
+	if n := len(eng.Open()); n > 0 {
+		log.Info().Int("open", n).Msg("restored the open incidents and pending windows of the last run")
 	}
 	workers := newWorkerGauge(cfg.Metrics)
 
@@ -338,29 +396,32 @@ func (d *Daemon) Run(ctx context.Context) error {
 			return
 		}
 		for path, st := range files {
-			if !st.seen {
-				continue
-			}
 			pos := st.last
-			// Records the engine still holds pin the position before them.
-			n := 0
-			for n < len(st.pins) && !eng.Now().Before(st.pins[n].until) {
-				n++
+			// Records still waiting in the merge are read again after a
+			// restart: the position stays before the first of them.
+			if h, ok := mrg.Head(st.input); ok {
+				pos = h.start
 			}
-			st.pins = st.pins[n:]
-			if len(st.pins) > 0 {
-				pos = st.pins[0].pos
+			if !st.seen && pos == (source.Position{}) {
+				continue
 			}
 			if st.kind == "file" {
 				if fi, err := os.Stat(path); err == nil && pos.Ino != 0 {
-					cfg.Metrics.Lag.WithLabelValues(path).Set(float64(max(fi.Size()-st.last.Offset, 0)))
+					cfg.Metrics.Lag.WithLabelValues(path).Set(float64(max(fi.Size()-pos.Offset, 0)))
 				}
-			}
-			if held {
-				continue
 			}
 			cfg.Positions.Set(path, checkpoint.Position{Dev: pos.Dev, Ino: pos.Ino, Fingerprint: pos.Fingerprint, Offset: pos.Offset,
 				Seq: pos.Seq, BootID: pos.BootID, Cursor: pos.Cursor})
+		}
+		// The engine's state goes with exactly these positions.
+		state, err := eng.Save()
+		if err == nil {
+			var b []byte
+			b, err = json.Marshal(savedDaemon{Engine: state, Unsent: unsent})
+			cfg.Positions.SetState(b)
+		}
+		if err != nil {
+			log.Error().Err(err).Msg("could not save the correlation state")
 		}
 		if err := cfg.Positions.Save(); err != nil {
 			log.Error().Err(err).Msg("could not save positions")
@@ -369,34 +430,76 @@ func (d *Daemon) Run(ctx context.Context) error {
 	// quietBase is the engine time the quiet advance starts from: the last
 	// event's time, or the engine's for records without a time.
 	var lastRecord, lastEvent, quietBase time.Time
-	handle := func(r record) {
+	lastFed := cfg.Now() // when the engine last took a record (or the start)
+	observe := func(r *record) {
 		lastRecord = cfg.Now()
+		lastFed = lastRecord
 		if r.ev.Time.After(lastEvent) {
 			lastEvent = r.ev.Time
 		}
-		defer func() {
-			quietBase = lastEvent
-			if quietBase.IsZero() {
-				quietBase = eng.Now()
+		eng.Observe(&r.ev, r.hits, emit)
+		workers.observe(r.src.path, &r.ev, r.hits)
+		quietBase = lastEvent
+		if quietBase.IsZero() {
+			quietBase = eng.Now()
+		}
+	}
+	// drain feeds the engine every record the merge lets go: those no
+	// source can still precede. Past maxWaiting records, the earliest goes
+	// anyway (a late record is taken at the engine's time).
+	drain := func() {
+		before := emitted
+		for {
+			r, _, ok := mrg.Next()
+			if !ok && mrg.Len() > maxWaiting {
+				r, _, ok = mrg.Take()
 			}
-		}()
+			if !ok {
+				break
+			}
+			observe(r)
+		}
+		if emitted != before {
+			// Incidents went out: save at once, so a crash now repeats
+			// as little as possible (and what it repeats has the same id).
+			save()
+		}
+	}
+	handle := func(r record) {
 		st := r.src
 		if r.hits != nil {
-			before := emitted
-			eng.Observe(&r.ev, r.hits, emit)
-			if emitted != before {
-				// Incidents went out: save at once, so a crash now repeats
-				// as little as possible (and what it repeats has the same id).
-				defer save()
-			}
-			workers.observe(st.path, &r.ev, r.hits)
+			mrg.Push(st.input, r)
+			mrg.Mark(st.input, r.ev.Time)
 		}
-		st.last, st.seen = r.pos, true
+		if !r.mark.IsZero() {
+			mrg.Mark(st.input, r.mark)
+		}
+		switch {
+		case r.idle:
+			mrg.SetIdle(st.input, true)
+		case r.busy:
+			mrg.SetIdle(st.input, false)
+		}
+		if r.pos != (source.Position{}) {
+			st.last, st.seen = r.pos, true
+		}
 	}
 	for {
 		select {
 		case r := <-records:
 			handle(r)
+			// Take what else is there before draining: one pass of the
+			// merge per burst rather than per record.
+			for n := 0; n < 256; n++ {
+				select {
+				case r := <-records:
+					handle(r)
+					continue
+				default:
+				}
+				break
+			}
+			drain()
 		case <-tick.C:
 			// While the logs are quiet, time goes on from the last event's
 			// time by as long as they have been quiet: the engine's timers
@@ -405,8 +508,30 @@ func (d *Daemon) Run(ctx context.Context) error {
 			// its own time instead of all seeming to happen now.
 			// Records with no time of their own (pasted fragments) are
 			// taken at the engine's time, so time goes on from there.
-			if now := cfg.Now(); !stopping && !lastRecord.IsZero() && now.Sub(lastRecord) >= 2*cfg.Tick {
+			if now := cfg.Now(); !stopping && !lastRecord.IsZero() && now.Sub(lastRecord) >= 2*cfg.Tick && mrg.Len() == 0 {
 				eng.Advance(quietBase.Add(now.Sub(lastRecord)), emit)
+			}
+			if now := cfg.Now(); mrg.Len() > 0 && now.Sub(lastFed) > cfg.MergeWait {
+				// A log neither caught up nor moving holds the others back
+				// no longer than MergeWait: what waits goes now.
+				if i, ok := mrg.Blocking(); ok {
+					for _, st := range files {
+						if st.input == i {
+							log.Warn().Str("file", st.path).Dur("waited", now.Sub(lastFed)).Msg("a log neither caught up nor moving held the others back; taking their records without it")
+						}
+					}
+				}
+				for {
+					r, _, ok := mrg.Take()
+					if !ok {
+						break
+					}
+					observe(r)
+				}
+				save()
+			}
+			if len(unsent) > 0 {
+				retryUnsent()
 			}
 			save()
 		case <-globs.C:
@@ -442,12 +567,46 @@ func (d *Daemon) Run(ctx context.Context) error {
 				}
 				break
 			}
+			// What the merge still holds (a log that had not caught up) is
+			// not fed: the positions stay before it, and the next start
+			// reads it again in order.
+			drain()
+			if len(unsent) > 0 {
+				retryUnsent()
+			}
 			save()
 			flushSinks()
 			log.Info().Msg("stopped")
 			return nil
 		}
 	}
+}
+
+// maxWaiting bounds the records the merge holds for a log that has not
+// caught up; maxUnsent the incidents refused by outputs kept for another
+// try.
+const (
+	maxWaiting = 100_000
+	maxUnsent  = 10_000
+)
+
+// savedDaemon is what the daemon saves beside the positions.
+type savedDaemon struct {
+	Engine json.RawMessage  `json:"engine,omitempty"`
+	Unsent []unsentIncident `json:"unsent,omitempty"`
+}
+
+// unsentIncident is an incident an output refused, waiting for another try.
+type unsentIncident struct {
+	Sink     int                `json:"output"`
+	Incident *incident.Incident `json:"incident"`
+}
+
+// announcer is an output that must hear again, at start, of the incidents
+// a restart restored as open (Alertmanager resolves an alert that is not
+// re-sent).
+type announcer interface {
+	Announce(ctx context.Context, inc *incident.Incident) error
 }
 
 func hasMeta(p string) bool {
@@ -471,13 +630,7 @@ func (d *Daemon) follow(ctx context.Context, st *fileState, fromStart bool, out 
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		d.read(ctx, st, lines, out)
-	}()
-	go func() {
-		for ev := range events {
-			log.Info().Str("event", ev.Kind).Str("path", ev.Path).Msg(ev.Note)
-			cfg.Metrics.FileEvents.WithLabelValues(st.path, ev.Kind).Inc()
-		}
+		d.read(ctx, st, lines, events, out)
 	}()
 	var startPos source.Position
 	if cfg.Positions != nil {
@@ -504,7 +657,6 @@ func (d *Daemon) follow(ctx context.Context, st *fileState, fromStart bool, out 
 	}
 	close(lines)
 	wg.Wait()
-	close(events)
 }
 
 // lineSource is what the daemon follows: a file, the kernel ring buffer or
@@ -545,7 +697,8 @@ func (d *Daemon) source(st *fileState, start source.Position, fromStart bool, lo
 // read joins, parses and matches one source's lines through the same
 // parse.Stream as a scan, and sends the engine what matched, plus progress,
 // so that positions advance over quiet lines.
-func (d *Daemon) read(ctx context.Context, st *fileState, lines <-chan source.Line, out chan<- record) {
+func (d *Daemon) read(ctx context.Context, st *fileState, lines <-chan source.Line, events <-chan source.Event, out chan<- record) {
+	log := d.cfg.Log.With().Str("file", st.path).Logger()
 	cfg := &d.cfg
 	m := cfg.Metrics
 	var (
@@ -560,7 +713,22 @@ func (d *Daemon) read(ctx context.Context, st *fileState, lines <-chan source.Li
 		base  int64 // sequence number of at[0]
 		seq   int64 // sequence number of the next line
 		dirty bool  // lines added since the last idle flush
+		// mark is the time of the latest record parsed; idle says the
+		// engine loop was told this log is caught up.
+		mark, reportedMark time.Time
+		idle               bool
+		// eofAt is where the follower last found the end of the file.
+		eofAt source.Position
 	)
+	// caughtUp: every line up to the end of the log was taken (a file
+	// says where its end was; the kernel log and the journal cannot, and
+	// a quiet while is their end).
+	caughtUp := func() bool {
+		if st.kind != "file" || last == (source.Position{}) {
+			return true
+		}
+		return eofAt.Ino == last.Ino && eofAt.Dev == last.Dev && last.Offset >= eofAt.Offset
+	}
 	ps := parse.NewStream(parse.StreamConfig{
 		Format:   st.format,
 		Parsers:  cfg.Parsers,
@@ -591,6 +759,9 @@ func (d *Daemon) read(ctx context.Context, st *fileState, lines <-chan source.Li
 		return last
 	}
 	process := func(ev *parse.Event) bool {
+		if ev.Time.After(mark) {
+			mark = ev.Time
+		}
 		if s := d.set.Load(); s != set {
 			set, matcher = s, match.NewMatcher(s)
 		}
@@ -655,36 +826,73 @@ func (d *Daemon) read(ctx context.Context, st *fileState, lines <-chan source.Li
 		dirty = true
 		return true
 	}
-	idle := time.NewTimer(cfg.IdleFlush)
-	defer idle.Stop()
-	progress := time.NewTicker(250 * time.Millisecond)
+	quiet := time.NewTimer(cfg.IdleFlush)
+	defer quiet.Stop()
+	progress := time.NewTicker(progressEvery)
 	defer progress.Stop()
 	reported := source.Position{}
+	report := func() bool {
+		pos := safe()
+		if pos == reported && !mark.After(reportedMark) {
+			return true
+		}
+		reported, reportedMark = pos, mark
+		return send(record{src: st, pos: pos, mark: mark})
+	}
 	for {
 		select {
 		case l, ok := <-lines:
 			if !ok {
 				return
 			}
+			if idle {
+				// Lines again: this log may hold the others back.
+				idle = false
+				if !send(record{src: st, busy: true}) {
+					return
+				}
+			}
 			if !add(l) {
 				return
 			}
-			idle.Reset(cfg.IdleFlush)
-		case <-idle.C:
-			// Quiet: the records being joined are complete.
+			quiet.Reset(cfg.IdleFlush)
+		case ev := <-events:
+			if ev.Kind == "eof" {
+				eofAt = ev.At
+				continue
+			}
+			log.Info().Str("event", ev.Kind).Str("path", ev.Path).Msg(ev.Note)
+			cfg.Metrics.FileEvents.WithLabelValues(st.path, ev.Kind).Inc()
+			if ev.Kind == "open" && last == (source.Position{}) && ev.At != (source.Position{}) {
+				// Opened at its end with nothing read yet: that is a
+				// position to save, so a restart does not skip what is
+				// written meanwhile.
+				last = ev.At
+				if !report() {
+					return
+				}
+			}
+		case <-quiet.C:
+			// Quiet: the records being joined are complete, and this log
+			// is caught up: it holds nobody back in the merge.
 			if dirty {
 				dirty = false
 				if !feed(ps.Flush()) {
 					return
 				}
 			}
-			idle.Reset(cfg.IdleFlush)
-		case <-progress.C:
-			if pos := safe(); pos != reported && pos != (source.Position{}) {
-				reported = pos
-				if !send(record{src: st, pos: pos}) {
+			if !idle && caughtUp() {
+				idle = true
+				pos := safe()
+				reported, reportedMark = pos, mark
+				if !send(record{src: st, pos: pos, mark: mark, idle: true}) {
 					return
 				}
+			}
+			quiet.Reset(cfg.IdleFlush)
+		case <-progress.C:
+			if !report() {
+				return
 			}
 		case <-ctx.Done():
 			// Last word: how far this source got. The engine loop drains
@@ -696,6 +904,10 @@ func (d *Daemon) read(ctx context.Context, st *fileState, lines <-chan source.Li
 		}
 	}
 }
+
+// progressEvery is how often a reader tells the engine loop how far it
+// read, when it read something.
+const progressEvery = 50 * time.Millisecond
 
 // lineStart is where a line began: its byte offset, and the position a
 // restart resumes at to read it again.

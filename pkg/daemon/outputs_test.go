@@ -125,39 +125,53 @@ func TestDaemonRunsOutputs(t *testing.T) {
 	}
 }
 
-// TestDaemonHoldsPositionsOnRefusal: once an output refuses an incident,
-// positions are no longer saved past it, so a restart raises it again.
-func TestDaemonHoldsPositionsOnRefusal(t *testing.T) {
-	for _, refuse := range []bool{false, true} {
-		t.Run(fmt.Sprint("refuse=", refuse), func(t *testing.T) {
-			dir := t.TempDir()
-			logPath := filepath.Join(dir, "error.log")
-			os.WriteFile(logPath, fmt.Appendf(nil, timeoutLine, 9), 0o644)
-			posPath := filepath.Join(dir, "positions.json")
-			store, _ := checkpoint.Open(posPath)
-			out := &runnerSink{refuse: refuse}
-			d := testDaemon(t, logPath, store, out)
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error)
-			go func() { done <- d.Run(ctx) }()
-			for deadline := time.Now().Add(10 * time.Second); out.attempts() == 0; time.Sleep(5 * time.Millisecond) {
-				if time.Now().After(deadline) {
-					t.Fatal("no incident")
-				}
-			}
-			time.Sleep(50 * time.Millisecond) // a tick or two: positions saved
-			cancel()
-			if err := <-done; err != nil {
-				t.Fatal(err)
-			}
-			store, _ = checkpoint.Open(posPath)
-			p, ok := store.Get(logPath)
-			switch {
-			case refuse && ok && p.Offset > 0:
-				t.Errorf("position saved past a refused incident: %+v", p)
-			case !refuse && (!ok || p.Offset == 0):
-				t.Errorf("position not saved: %+v %v", p, ok)
-			}
-		})
+// TestDaemonRefusedIncidentsWait: an incident an output refuses (a full
+// spool) waits in the daemon and is offered again; positions go on for
+// every log (a new file gets one at once), and the waiting incident is
+// saved with them, so a restart delivers it instead of losing it.
+func TestDaemonRefusedIncidentsWait(t *testing.T) {
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "error.log")
+	os.WriteFile(logPath, fmt.Appendf(nil, timeoutLine, 9), 0o644)
+	posPath := filepath.Join(dir, "positions.json")
+	store, _ := checkpoint.Open(posPath)
+	full := &runnerSink{refuse: true}
+	d := testDaemon(t, logPath, store, full)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- d.Run(ctx) }()
+	for deadline := time.Now().Add(10 * time.Second); full.attempts() < 3; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the refused incident was offered %d time(s), want it offered again at each tick", full.attempts())
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	store, _ = checkpoint.Open(posPath)
+	if p, ok := store.Get(logPath); !ok || p.Offset == 0 {
+		t.Errorf("position not saved while an output refused: %+v %v", p, ok)
+	}
+	if !strings.Contains(string(store.State()), `"unsent"`) {
+		t.Errorf("the refused incident is not in the saved state: %.300s", store.State())
+	}
+
+	// The next start, with an output that takes it, delivers it.
+	ok := &runnerSink{}
+	d = testDaemon(t, logPath, store, ok)
+	ctx, cancel = context.WithCancel(context.Background())
+	go func() { done <- d.Run(ctx) }()
+	for deadline := time.Now().Add(10 * time.Second); ok.count() == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the incident refused before the restart was not delivered after it")
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := ok.count(); n != 1 {
+		t.Errorf("delivered %d incidents after the restart, want 1 (the line was not read again)", n)
 	}
 }

@@ -111,6 +111,15 @@ func (m *Merger[T]) Close(i int) {
 	m.change(i, func(in *input[T]) { in.done = true })
 }
 
+// Len is how many records wait, in all.
+func (m *Merger[T]) Len() int {
+	n := 0
+	for _, in := range m.inputs {
+		n += len(in.q) - in.head
+	}
+	return n
+}
+
 // Queued is how many records input i has waiting.
 func (m *Merger[T]) Queued(i int) int { return len(m.inputs[i].q) - m.inputs[i].head }
 
@@ -134,10 +143,27 @@ func (m *Merger[T]) Next() (*T, int, bool) {
 	in := m.inputs[i]
 	r := &in.q[in.head]
 	if m.starving > 0 {
-		if _, ok := m.blocker(m.at(r)); ok {
+		if _, ok := m.blocker(m.at(r), i); ok {
 			return nil, -1, false
 		}
 	}
+	return m.take()
+}
+
+// Take returns the earliest queued record even while an input may still
+// send an earlier one: for a bound on what waits, where a late record is
+// better than an unbounded queue.
+func (m *Merger[T]) Take() (*T, int, bool) {
+	if len(m.heap) == 0 {
+		return nil, -1, false
+	}
+	return m.take()
+}
+
+func (m *Merger[T]) take() (*T, int, bool) {
+	i := m.heap[0]
+	in := m.inputs[i]
+	r := &in.q[in.head]
 	m.change(i, func(in *input[T]) { in.head++ })
 	if in.empty() {
 		m.pop()
@@ -160,7 +186,7 @@ func (m *Merger[T]) Blocking() (int, bool) {
 		return -1, false
 	}
 	in := m.inputs[m.heap[0]]
-	return m.blocker(m.at(&in.q[in.head]))
+	return m.blocker(m.at(&in.q[in.head]), m.heap[0])
 }
 
 // Done reports whether every input is closed and everything was handed out.
@@ -173,13 +199,15 @@ func (m *Merger[T]) Done() bool {
 	return true
 }
 
-// blocker is an input that may still send a record earlier than t.
-func (m *Merger[T]) blocker(t time.Time) (int, bool) {
+// blocker is an input that may still send a record that goes before
+// input i's record of time t: an earlier one, or one of the same time from
+// an input added before i.
+func (m *Merger[T]) blocker(t time.Time, i int) (int, bool) {
 	if t.IsZero() {
 		return -1, false
 	}
 	for j, in := range m.inputs {
-		if in.starves() && in.mark.Before(t) {
+		if in.starves() && (in.mark.Before(t) || j < i && in.mark.Equal(t)) {
 			return j, true
 		}
 	}

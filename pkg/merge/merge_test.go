@@ -62,6 +62,13 @@ func TestMerge(t *testing.T) {
 			{"push", 1, []int{3, 9}, ""},
 			{"push", 0, []int{3, 9}, "0:3 1:3 0:9 "},
 		}},
+		{"a mark at a record's time holds it back for the inputs added before", []step{
+			{"push", 1, []int{5}, ""},
+			{"mark", 0, []int{5}, ""},
+			{"mark", 0, []int{6}, "1:5 "},
+			{"push", 0, []int{7}, ""},
+			{"mark", 1, []int{7}, "0:7 "},
+		}},
 		{"one input's disorder is kept", []step{
 			{"push", 0, []int{4, 2}, ""},
 			{"close", 1, nil, "0:4 0:2 "},

@@ -3,6 +3,7 @@ package scan_test
 import (
 	"bufio"
 	"context"
+	scen "github.com/sigtail/sigtail/internal/scenario"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,8 +64,8 @@ func TestRealLogs(t *testing.T) {
 				}
 			}
 			for _, x := range readExpect(t, filepath.Join(dir, "expect.txt")) {
-				if msg := x.check(res.Incidents); msg != "" {
-					t.Errorf("%s/expect.txt:%d: %s %s: %s", d.Name(), x.line, x.kind, x.rule, msg)
+				if msg := check(x, res.Incidents); msg != "" {
+					t.Errorf("%s/expect.txt:%d: %s %s: %s", d.Name(), x.Line, x.Kind, x.Rule, msg)
 				}
 			}
 			checkGolden(t, dir, res, "go test ./pkg/scan -run TestRealLogs -update")
@@ -76,13 +77,13 @@ func TestRealLogs(t *testing.T) {
 }
 
 // readExpect reads an expect.txt: expectations one a line, # comments.
-func readExpect(t *testing.T, path string) []expectation {
+func readExpect(t *testing.T, path string) []scen.Expectation {
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatalf("%v: every folder of real logs says what a scan of it must raise", err)
 	}
 	defer f.Close()
-	var out []expectation
+	var out []scen.Expectation
 	sc := bufio.NewScanner(f)
 	for i := 1; sc.Scan(); i++ {
 		line := strings.TrimSpace(sc.Text())
@@ -94,7 +95,7 @@ func readExpect(t *testing.T, path string) []expectation {
 		if (word != "expect" && word != "expect-not" && word != "expect-total") || len(fields) == 0 {
 			t.Fatalf("%s:%d: want expect RULE [COND...], expect-not RULE or expect-total N, got %q", path, i, line)
 		}
-		out = append(out, expectation{line: i, kind: word, rule: fields[0], conds: fields[1:]})
+		out = append(out, scen.Expectation{Line: i, Kind: word, Rule: fields[0], Conds: fields[1:]})
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package scan_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -10,108 +9,37 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
+	scen "github.com/sigtail/sigtail/internal/scenario"
 	"github.com/sigtail/sigtail/pkg/incident"
 	"github.com/sigtail/sigtail/pkg/scan"
 )
 
 // Insight scenarios live in testdata/insights/<rule id>.txt, one file per
-// detectable rule, as small scripts:
-//
-//	# comments
-//	case raise: what happens            a case: logs, then expectations
-//	file error.log                      the lines below, up to the next directive,
-//	[2026-11-24 10:00:00 +0000] ...     are that log file (format detected)
-//	file kern.log
-//	Nov 24 10:00:01 web-1 kernel: ...
-//	expect gunicorn.worker_oom count=2 sources=2 field:pid=2301 related=kernel.oom_kill severity=critical
-//	expect-not kernel.oom_kill          no incident of that rule
-//	expect-total 1                      exactly this many incidents
-//
-// Every file needs a case that raises its rule and a near miss that must
-// not (TestInsightScenariosCoverRules). The logs are scanned by the real
+// detectable rule (the format is internal/scenario's). Every file needs a
+// case that raises its rule and a near miss that must not
+// (TestInsightScenariosCoverRules). The logs are scanned by the real
 // pipeline; syslog years come from the files' time, 2026-11-25.
 const insightsDir = "../../testdata/insights"
 
-type scenario struct {
-	file, name string
-	line       int
-	logs       map[string]*strings.Builder
-	order      []string
-	expects    []expectation
-}
-
-type expectation struct {
-	line  int
-	kind  string // expect, expect-not, expect-total
-	rule  string
-	conds []string
-}
+type scenario struct{ *scen.Scenario }
 
 func parseScenarios(t *testing.T, path string) []*scenario {
-	f, err := os.Open(path)
+	cases, err := scen.Parse(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	var out []*scenario
-	var cur *scenario
-	var log *strings.Builder
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	n := 0
-	for sc.Scan() {
-		n++
-		line := sc.Text()
-		word, rest, _ := strings.Cut(line, " ")
-		switch {
-		case strings.HasPrefix(line, "#") && log == nil, strings.TrimSpace(line) == "" && log == nil:
-			continue
-		case word == "case":
-			cur = &scenario{file: filepath.Base(path), name: rest, line: n, logs: map[string]*strings.Builder{}}
-			out = append(out, cur)
-			log = nil
-		case cur == nil:
-			t.Fatalf("%s:%d: %q before the first case", path, n, line)
-		case word == "file":
-			name := strings.TrimSpace(rest)
-			if cur.logs[name] == nil {
-				cur.logs[name] = &strings.Builder{}
-				cur.order = append(cur.order, name)
-			}
-			log = cur.logs[name]
-		case word == "expect" || word == "expect-not" || word == "expect-total":
-			log = nil
-			fields := strings.Fields(rest)
-			if len(fields) == 0 {
-				t.Fatalf("%s:%d: %s needs a rule (or a number)", path, n, word)
-			}
-			cur.expects = append(cur.expects, expectation{line: n, kind: word, rule: fields[0], conds: fields[1:]})
-		case log != nil:
-			log.WriteString(line)
-			log.WriteByte('\n')
-		default:
-			t.Fatalf("%s:%d: unexpected %q (want case, file, expect, expect-not or expect-total)", path, n, line)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
+	out := make([]*scenario, len(cases))
+	for i, c := range cases {
+		out[i] = &scenario{c}
 	}
 	return out
 }
 
 func (s *scenario) run(t *testing.T, cfg scan.Config) []*incident.Incident {
-	dir := t.TempDir()
-	mtime := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
-	var paths []string
-	for _, name := range s.order {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(s.logs[name].String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		os.Chtimes(p, mtime, mtime)
-		paths = append(paths, p)
+	paths, err := s.Write(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
 	}
 	res, err := scan.Run(context.Background(), cfg, paths)
 	if err != nil {
@@ -129,10 +57,10 @@ func (s *scenario) run(t *testing.T, cfg scan.Config) []*incident.Incident {
 }
 
 // check returns what is wrong with the incidents against one expectation.
-func (x expectation) check(incs []*incident.Incident) string {
-	switch x.kind {
+func check(x scen.Expectation, incs []*incident.Incident) string {
+	switch x.Kind {
 	case "expect-total":
-		want, err := strconv.Atoi(x.rule)
+		want, err := strconv.Atoi(x.Rule)
 		if err != nil {
 			return "expect-total needs a number"
 		}
@@ -142,19 +70,19 @@ func (x expectation) check(incs []*incident.Incident) string {
 		return ""
 	case "expect-not":
 		for _, inc := range incs {
-			if inc.Rule == x.rule {
-				return fmt.Sprintf("an incident of %s was raised: %s", x.rule, inc.Summary)
+			if inc.Rule == x.Rule {
+				return fmt.Sprintf("an incident of %s was raised: %s", x.Rule, inc.Summary)
 			}
 		}
 		return ""
 	}
 	var why []string
 	for _, inc := range incs {
-		if inc.Rule != x.rule {
+		if inc.Rule != x.Rule {
 			continue
 		}
 		bad := ""
-		for _, c := range x.conds {
+		for _, c := range x.Conds {
 			if msg := cond(inc, c); msg != "" {
 				bad = msg
 				break
@@ -166,9 +94,9 @@ func (x expectation) check(incs []*incident.Incident) string {
 		why = append(why, bad)
 	}
 	if len(why) == 0 {
-		return "no incident of " + x.rule
+		return "no incident of " + x.Rule
 	}
-	return x.rule + ": " + strings.Join(why, "; ")
+	return x.Rule + ": " + strings.Join(why, "; ")
 }
 
 func cond(inc *incident.Incident, c string) string {
@@ -223,12 +151,12 @@ func TestInsightScenarios(t *testing.T) {
 	cfg := config(t)
 	for _, path := range scenarioFiles(t) {
 		for _, s := range parseScenarios(t, path) {
-			t.Run(s.file+"/"+s.name, func(t *testing.T) {
+			t.Run(s.File+"/"+s.Name, func(t *testing.T) {
 				incs := s.run(t, cfg)
 				failed := false
-				for _, x := range s.expects {
-					if msg := x.check(incs); msg != "" {
-						t.Errorf("%s:%d: %s %s: %s", s.file, x.line, x.kind, x.rule, msg)
+				for _, x := range s.Expects {
+					if msg := check(x, incs); msg != "" {
+						t.Errorf("%s:%d: %s %s: %s", s.File, x.Line, x.Kind, x.Rule, msg)
 						failed = true
 					}
 				}
@@ -258,9 +186,9 @@ func TestInsightScenariosCoverRules(t *testing.T) {
 		}
 		raises, misses := false, false
 		for _, s := range parseScenarios(t, path) {
-			for _, x := range s.expects {
-				raises = raises || x.kind == "expect" && x.rule == r.ID
-				misses = misses || x.kind == "expect-not" && x.rule == r.ID
+			for _, x := range s.Expects {
+				raises = raises || x.Kind == "expect" && x.Rule == r.ID
+				misses = misses || x.Kind == "expect-not" && x.Rule == r.ID
 			}
 		}
 		if !raises || !misses {

@@ -310,3 +310,10 @@ func (a *Alertmanager) send(ctx context.Context, alerts []amAlert) error {
 	hdr.Set("Content-Type", "application/json")
 	return a.http.post(ctx, fmt.Sprintf("Alertmanager post of %d alert(s)", len(alerts)), body, hdr)
 }
+
+// Announce takes an incident a restarted daemon restored as open: it fires
+// again at once and is resent like any other until the engine resolves
+// it, so a restart resolves nothing in Alertmanager.
+func (a *Alertmanager) Announce(ctx context.Context, inc *incident.Incident) error {
+	return a.Send(ctx, inc)
+}

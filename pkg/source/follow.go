@@ -92,9 +92,15 @@ type Line struct {
 
 // Events a Follower reports beside lines, for logs and metrics.
 type Event struct {
-	Kind string // "open", "rotated", "truncated", "missing", "resumed", "resume-lost"
+	// "open", "rotated", "truncated", "missing", "resumed", "resume-lost";
+	// "eof" says every line before At was sent (not a thing to log).
+	Kind string
 	Path string
 	Note string
+	// At is where reading starts, for "open" (a file opened at its end
+	// has a position to save before its first line), or the end reached,
+	// for "eof".
+	At Position
 }
 
 // Run follows the file until ctx is done, sending lines to out and events
@@ -178,7 +184,14 @@ func (f *Follower) Run(ctx context.Context, out chan<- Line, events chan<- Event
 			first = false
 			f.FromStart = true
 			cur = of
-			note("open", f.Path, fmt.Sprintf("at offset %d", of.off))
+			at := of.pos
+			at.Offset = of.off
+			if events != nil {
+				select {
+				case events <- Event{Kind: "open", Path: f.Path, Note: fmt.Sprintf("at offset %d", of.off), At: at}:
+				case <-ctx.Done():
+				}
+			}
 		}
 		// Truncated since the last look? Checked before reading, so that
 		// new content is not read from the old offset.
@@ -193,6 +206,17 @@ func (f *Follower) Run(ctx context.Context, out chan<- Line, events chan<- Event
 				return nil
 			}
 			return fmt.Errorf("reading %s: %w", cur.name, err)
+		}
+		if events != nil && cur.off != cur.eofSaid {
+			// Caught up: the reader may tell the others it holds nobody
+			// back once it has taken the lines before this point.
+			cur.eofSaid = cur.off
+			at := cur.pos
+			at.Offset = cur.off
+			select {
+			case events <- Event{Kind: "eof", Path: cur.name, At: at}:
+			case <-ctx.Done():
+			}
 		}
 		// At end of file: what is at the path now?
 		st, err := os.Stat(f.Path)
@@ -261,6 +285,7 @@ type openFile struct {
 	pos      Position // identity of f; Offset unused
 	off      int64    // offset of the next byte to read
 	partial  []byte   // a last line without its newline yet
+	eofSaid  int64    // the offset of the last end of file reported (-1: none yet)
 	skipping bool     // inside the rest of a line sent cut
 	buf      []byte
 }
@@ -270,7 +295,7 @@ func openFresh(path string) (*openFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	of := &openFile{name: path, f: fh}
+	of := &openFile{name: path, f: fh, eofSaid: -1}
 	if err := of.identify(); err != nil {
 		fh.Close()
 		return nil, err
