@@ -391,6 +391,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer globs.Stop()
 	drained := make(chan struct{})
 	stopping := false
+	saveFailing := false
 	save := func() {
 		if cfg.Positions == nil {
 			return
@@ -423,8 +424,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 		if err != nil {
 			log.Error().Err(err).Msg("could not save the correlation state")
 		}
-		if err := cfg.Positions.Save(); err != nil {
-			log.Error().Err(err).Msg("could not save positions")
+		// Said once, not every tick, and said again once it works.
+		switch err := cfg.Positions.Save(); {
+		case err != nil && !saveFailing:
+			saveFailing = true
+			log.Error().Err(err).Msg("could not save positions; a restart will read again from the last saved ones (make the directory writable or set another positions file)")
+		case err == nil && saveFailing:
+			saveFailing = false
+			log.Info().Msg("positions saved again")
 		}
 	}
 	// quietBase is the engine time the quiet advance starts from: the last
