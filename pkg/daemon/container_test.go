@@ -120,7 +120,7 @@ func TestCorpusScanAndRun(t *testing.T) {
 }
 
 // builtin is the built-in catalog, compiled.
-func builtin(t *testing.T) (*catalog.Catalog, *match.Set) {
+func builtin(t testing.TB) (*catalog.Catalog, *match.Set) {
 	t.Helper()
 	cat, err := catalog.Load(sigtail.Catalog, "")
 	if err != nil {
