@@ -52,6 +52,7 @@ type outputConfig struct {
 	BatchWait    time.Duration     `yaml:"batch_wait"`
 	BatchBytes   byteSize          `yaml:"batch_bytes"`
 	BatchEntries int               `yaml:"batch_entries"`
+	MaxAge       time.Duration     `yaml:"max_age"`
 
 	// alertmanager
 	Resend   time.Duration `yaml:"resend"`
@@ -72,7 +73,7 @@ var (
 	outputKeys = map[string][]string{
 		"stdout":       nil,
 		"journald":     join(spoolKeys, []string{"socket"}),
-		"loki":         join(spoolKeys, httpKeys, []string{"tenant", "encoding", "labels", "batch_wait", "batch_bytes", "batch_entries"}),
+		"loki":         join(spoolKeys, httpKeys, []string{"tenant", "encoding", "labels", "batch_wait", "batch_bytes", "batch_entries", "max_age"}),
 		"alertmanager": join(spoolKeys, httpKeys, []string{"labels", "resend", "instance"}),
 		"webhook":      join(spoolKeys, httpKeys, []string{"headers", "secret_file", "secret_env"}),
 	}
@@ -203,7 +204,7 @@ var outputBuilders = map[string]func(o *outputConfig, d *outputDeps, del sink.De
 			return nil, err
 		}
 		return sink.NewLoki(sink.LokiOptions{DeliveryOptions: del, HTTP: h, Tenant: o.Tenant, Encoding: sink.LokiEncoding(o.Encoding),
-			Labels: o.Labels, Host: d.host, BatchEntries: o.BatchEntries, BatchBytes: int(o.BatchBytes), BatchWait: o.BatchWait})
+			Labels: o.Labels, Host: d.host, BatchEntries: o.BatchEntries, BatchBytes: int(o.BatchBytes), BatchWait: o.BatchWait, MaxAge: o.MaxAge})
 	},
 	"alertmanager": func(o *outputConfig, d *outputDeps, del sink.DeliveryOptions) (sink.Sink, error) {
 		h, err := o.http(d)
