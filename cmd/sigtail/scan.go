@@ -96,6 +96,7 @@ func cmdScan(ctx context.Context, env *env, args []string) (int, error) {
 	failOn := fs.String("fail-on", "critical", "exit 1 when an incident at or above this `SEVERITY` is found: info, warning, critical, or none")
 	host := fs.String("host", "", "host `NAME` written into incidents (default: this host's name)")
 	maxEvidence := fs.Int("max-evidence", 10, "records kept as evidence per incident, `N`")
+	superseded := fs.Bool("superseded", false, "also list the incidents a later record explained (status superseded), as the daemon reported them")
 	if err := fs.Parse(args); err != nil {
 		return exitErr, errUsage
 	}
@@ -132,6 +133,7 @@ func cmdScan(ctx context.Context, env *env, args []string) (int, error) {
 		*host, _ = os.Hostname()
 	}
 	cfg.Correlate = correlate.Options{Host: *host, MaxEvidence: *maxEvidence}
+	cfg.Superseded = *superseded
 
 	res, err := scan.Run(ctx, cfg, fs.Args())
 	if err != nil {
