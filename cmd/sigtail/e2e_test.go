@@ -182,7 +182,7 @@ func TestE2E(t *testing.T) {
 const agedAfter = 2*time.Minute + 10*time.Second
 
 // finish lets the daemon read what the scenario made the servers write,
-// moves the logs' clock on past every rule's hold, stops the daemon, then
+// moves the logs' clock on past every rule's cooldown, stops the daemon, then
 // the servers, and checks what the daemon wrote.
 func (s *stack) finish(sc e2eScenario) {
 	t := s.t
@@ -543,18 +543,17 @@ func (s *stack) startSigtail() {
 // clockLog is a fourth log the daemon follows, that only the test writes:
 // request lines, in nginx's access-log format, dated later than anything
 // the servers wrote, move the logs' clock on (sigtail's time comes from the
-// logs), as if that much time had passed quietly. Rules hold a record for
-// up to several minutes to see whether another rule's incident explains it
-// (yield_to), and a stop does not flush what is held (the position stays
-// before it, so a restart reads it again): without this the daemon would
-// have to run for real minutes before it said everything. It has to be a
+// logs), as if that much time had passed quietly: incidents resolve after
+// their cooldown and absences fire after their window, and without this the
+// daemon would have to run for real minutes before it said everything, or
+// the test read each incident at a moment of its life. It has to be a
 // record some rule counts (a request, for the ratio rules' totals) because
 // the daemon's engine only sees records with hits; a fast 200 every 20 s
 // changes no ratio.
 const clockLog = "clock.log"
 
-// clockJump is how far the clock moves: past the longest hold (9 minutes,
-// nginx.bad_gateway_burst) and the cooldowns, so every incident is final.
+// clockJump is how far the clock moves: past the cooldowns, so every
+// incident is final.
 const clockJump = 15 * time.Minute
 
 // clockStep is how far each of its lines moves it.
@@ -566,10 +565,8 @@ const clockStep = 20 * time.Second
 func (s *stack) stopSigtail() *results {
 	s.t.Helper()
 	time.Sleep(settle)
-	// In steps, as time passes: one jump would release every held record
-	// before the absences that fell inside it fire, and a record held for
-	// an absence's incident (nginx's connect() failures for a master that
-	// never came back) would miss it.
+	// In steps, as time passes: each absence fires, and each incident
+	// resolves, at its own time.
 	var lines strings.Builder
 	now := time.Now().UTC()
 	for d := clockStep; d <= clockJump; d += clockStep {
@@ -579,9 +576,8 @@ func (s *stack) stopSigtail() *results {
 	if err := os.WriteFile(s.path(clockLog), []byte(lines.String()), 0o644); err != nil {
 		s.t.Fatal(err)
 	}
-	// The daemon detects the file's format once it has been quiet for its
-	// idle flush (2 s); then its records move the clock: everything held is
-	// released, absences due fire, and every incident is resolved.
+	// Its records move the clock once the daemon read them: absences due
+	// fire, and every incident is resolved.
 	time.Sleep(3500 * time.Millisecond)
 	if !s.daemon.stop(syscall.SIGTERM, 20*time.Second) {
 		s.t.Errorf("sigtail did not stop within 20 s of SIGTERM")
@@ -594,22 +590,24 @@ func (s *stack) stopSigtail() *results {
 // incident is the documented schema (README "Incident schema"), read back
 // as a consumer would.
 type incident struct {
-	ID              string            `json:"id"`
-	Rule            string            `json:"rule"`
-	Title           string            `json:"title"`
-	Summary         string            `json:"summary"`
-	Severity        string            `json:"severity"`
-	Status          string            `json:"status"`
-	FirstSeen       time.Time         `json:"first_seen"`
-	LastSeen        time.Time         `json:"last_seen"`
-	Count           int               `json:"count"`
-	Host            string            `json:"host"`
-	Sources         []string          `json:"sources"`
-	Fields          map[string]string `json:"fields"`
-	Evidence        []evidence        `json:"evidence"`
-	EvidenceDropped int               `json:"evidence_dropped"`
-	Related         []string          `json:"related"`
-	Insights        []string          `json:"insights"`
+	ID              string              `json:"id"`
+	Rule            string              `json:"rule"`
+	Title           string              `json:"title"`
+	Summary         string              `json:"summary"`
+	Severity        string              `json:"severity"`
+	Status          string              `json:"status"`
+	SupersededBy    string              `json:"superseded_by"`
+	FirstSeen       time.Time           `json:"first_seen"`
+	LastSeen        time.Time           `json:"last_seen"`
+	Count           int                 `json:"count"`
+	Host            string              `json:"host"`
+	Sources         []string            `json:"sources"`
+	Fields          map[string]string   `json:"fields"`
+	Values          map[string][]string `json:"values"`
+	Evidence        []evidence          `json:"evidence"`
+	EvidenceDropped int                 `json:"evidence_dropped"`
+	Related         []string            `json:"related"`
+	Insights        []string            `json:"insights"`
 }
 
 type evidence struct {
@@ -654,9 +652,23 @@ func readIncidents(t *testing.T, path string) *results {
 		}
 		byID[inc.ID] = &inc
 	}
+	// What a later record explained is told by the incident that took it
+	// over: following superseded_by (which may have been taken over in
+	// turn) must end at an incident told.
 	r := &results{}
 	for _, id := range order {
-		r.list = append(r.list, byID[id])
+		inc := byID[id]
+		if inc.Status == "superseded" {
+			by := byID[inc.SupersededBy]
+			for n := 0; by != nil && by.Status == "superseded" && n < len(order); n++ {
+				by = byID[by.SupersededBy]
+			}
+			if by == nil || by.Status == "superseded" {
+				t.Errorf("%s %s superseded by %q, which leads to no incident told", inc.Rule, inc.ID, inc.SupersededBy)
+			}
+			continue
+		}
+		r.list = append(r.list, inc)
 	}
 	return r
 }
@@ -754,7 +766,7 @@ func (inc *incident) evidenceHas(t *testing.T, text string) {
 
 func (inc *incident) field(t *testing.T, name, value string) {
 	t.Helper()
-	// Several values are joined by ","; a value may hold a comma itself.
+	// The first value is in fields; all of them, when several, in values.
 	if got := inc.Fields[name]; got != value && !slices.Contains(inc.Values[name], value) {
 		t.Errorf("%s: field %s=%q (values %q) lacks %q", inc.Rule, name, inc.Fields[name], inc.Values[name], value)
 	}
