@@ -1,6 +1,8 @@
 package checkpoint
 
 import (
+	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,5 +58,34 @@ func TestBadFiles(t *testing.T) {
 	}
 	if err := WriteAtomic(filepath.Join(dir, "missing-dir", "x.json"), []byte("x")); err == nil {
 		t.Error("WriteAtomic into a missing directory succeeded")
+	}
+}
+
+// TestStateSavedWithPositions: the state set beside the positions is
+// written in the same file and read back as it was.
+func TestStateSavedWithPositions(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "positions.json")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.State() != nil {
+		t.Fatalf("a new store has state %s", s.State())
+	}
+	s.Set("a.log", Position{Ino: 7, Offset: 42})
+	s.SetState([]byte(`{"engine":{"version":1}}`))
+	if err := s.Save(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := again.Get("a.log"); !ok || p.Offset != 42 {
+		t.Errorf("position %+v %v", p, ok)
+	}
+	var got bytes.Buffer
+	if err := json.Compact(&got, again.State()); err != nil || got.String() != `{"engine":{"version":1}}` {
+		t.Errorf("state %s (%v)", again.State(), err)
 	}
 }

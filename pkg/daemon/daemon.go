@@ -392,10 +392,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 	drained := make(chan struct{})
 	stopping := false
 	saveFailing := false
+	var savedAt time.Time
 	save := func() {
 		if cfg.Positions == nil {
 			return
 		}
+		savedAt = cfg.Now()
 		for path, st := range files {
 			pos := st.last
 			// Records still waiting in the merge are read again after a
@@ -466,9 +468,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 			}
 			observe(r)
 		}
-		if emitted != before {
-			// Incidents went out: save at once, so a crash now repeats
-			// as little as possible (and what it repeats has the same id).
+		if emitted != before && cfg.Now().Sub(savedAt) >= 200*time.Millisecond {
+			// Incidents went out: save soon, so a crash now repeats as
+			// little as possible (and what it repeats has the same id).
 			save()
 		}
 	}
