@@ -188,6 +188,13 @@ func (s *Stream) Stats() StreamStats { return s.stats }
 func (s *Stream) Add(line string, offset int64) []*Event {
 	s.used = 0
 	s.out = s.out[:0]
+	if strings.IndexByte(line, 0) >= 0 {
+		// NUL bytes are what a file holds where a writer without O_APPEND
+		// went on at its old offset after a truncation, or what a crash
+		// left: not text. They are dropped, so the line they were glued to
+		// (or the signature after them) reads as what it is.
+		line = strings.ReplaceAll(line, "\x00", "")
+	}
 	ls := s.unwrap.Add(line, offset)
 	if s.wrap.held || s.wrap.wrapped > 0 || (len(ls) > 0 && ls[0].Env.N > 0) {
 		s.wrapped(ls, len(line))
