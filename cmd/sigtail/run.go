@@ -41,15 +41,17 @@ type runConfig struct {
 		Path   string `yaml:"path"`
 		Format string `yaml:"format"`
 	} `yaml:"files"`
-	Catalog           string   `yaml:"catalog"`
-	Positions         string   `yaml:"positions"`
-	Listen            string   `yaml:"listen"`
-	Timezone          string   `yaml:"timezone"`
-	Host              string   `yaml:"host"`
-	NginxAccessFormat string   `yaml:"nginx_access_format"`
-	FromStart         bool     `yaml:"from_start"`
-	Kernel            *bool    `yaml:"kernel"`
-	Units             []string `yaml:"units"`
+	Catalog           string `yaml:"catalog"`
+	Positions         string `yaml:"positions"`
+	Listen            string `yaml:"listen"`
+	Timezone          string `yaml:"timezone"`
+	Host              string `yaml:"host"`
+	NginxAccessFormat string `yaml:"nginx_access_format"`
+	FromStart         bool   `yaml:"from_start"`
+	// MaxGroups caps the incidents and pending groups one rule keeps.
+	MaxGroups int      `yaml:"max_groups"`
+	Kernel    *bool    `yaml:"kernel"`
+	Units     []string `yaml:"units"`
 	// Outputs are where incidents go, in order (default: stdout).
 	Outputs []outputConfig `yaml:"outputs"`
 	// SpoolDir holds the spools of outputs that name none
@@ -213,7 +215,7 @@ func cmdRun(ctx context.Context, env *env, args []string) (int, error) {
 	}
 	d := daemon.New(daemon.Config{
 		Files: srcs, Kernel: followKernel, Units: units, Catalog: cfg.Catalog, Set: cfg.Set, Parsers: cfg.Parsers, Location: cfg.Location,
-		Positions: store, Sinks: sinks, Correlate: correlate.Options{Host: name},
+		Positions: store, Sinks: sinks, Correlate: correlate.Options{Host: name, MaxGroups: rc.MaxGroups},
 		FromStart: *fromStart || rc.FromStart, Metrics: metrics, Log: env.log.With().Str("component", "daemon").Logger(),
 	})
 

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"time"
 )
 
 // Position is where one source stopped. Which members are set depends on
@@ -55,11 +56,21 @@ type Store struct {
 	mu    sync.Mutex
 	pos   map[string]Position
 	state json.RawMessage
+	reset *Reset
+}
+
+// Reset says a positions file could not be read and was moved aside: the
+// store started empty.
+type Reset struct {
+	Path, MovedTo string
+	Err           error
 }
 
 // Open reads the store at path; a missing file is an empty store. A file
-// that cannot be parsed is an error naming it (the daemon then refuses to
-// start rather than read everything again or skip what it never read).
+// that cannot be parsed (cut short by a full disk, edited, empty, or of a
+// newer format) is moved aside to path.corrupt-TIME and the store starts
+// empty: Reset says so, for the daemon to report. Open fails only when the
+// file can be neither read nor moved.
 func Open(path string) (*Store, error) {
 	s := &Store{path: path, pos: map[string]Position{}}
 	b, err := os.ReadFile(path)
@@ -70,11 +81,17 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("reading positions %s: %w", path, err)
 	}
 	var f file
-	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("reading positions %s: %w (move it away to start from the end of each log)", path, err)
+	err = json.Unmarshal(b, &f)
+	if err == nil && f.Version > version {
+		err = fmt.Errorf("format version %d is newer than this sigtail's %d", f.Version, version)
 	}
-	if f.Version > version {
-		return nil, fmt.Errorf("reading positions %s: format version %d is newer than this sigtail's %d", path, f.Version, version)
+	if err != nil {
+		aside := fmt.Sprintf("%s.corrupt-%s", path, time.Now().UTC().Format("20060102T150405Z"))
+		if rerr := os.Rename(path, aside); rerr != nil {
+			return nil, fmt.Errorf("reading positions %s: %w; and it cannot be moved aside: %w (move it away by hand to start from the end of each log)", path, err, rerr)
+		}
+		s.reset = &Reset{Path: path, MovedTo: aside, Err: err}
+		return s, nil
 	}
 	for k, v := range f.Sources {
 		s.pos[k] = v
@@ -82,6 +99,10 @@ func Open(path string) (*Store, error) {
 	s.state = f.State
 	return s, nil
 }
+
+// Reset reports whether Open found the file unreadable and moved it
+// aside.
+func (s *Store) Reset() (*Reset, bool) { return s.reset, s.reset != nil }
 
 // State returns the state saved with the positions (nil: none).
 func (s *Store) State() []byte {

@@ -44,16 +44,33 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+// TestBadFiles: a positions file that cannot be read is moved aside with
+// what was wrong, and the store starts empty; the daemon goes on.
 func TestBadFiles(t *testing.T) {
 	dir := t.TempDir()
 	for name, content := range map[string]string{
 		"garbage.json": "{not json",
+		"empty.json":   "",
 		"future.json":  `{"version": 99, "sources": {}}`,
 	} {
 		p := filepath.Join(dir, name)
 		os.WriteFile(p, []byte(content), 0o644)
-		if _, err := Open(p); err == nil || !strings.Contains(err.Error(), p) {
-			t.Errorf("%s: error %v, want one naming the file", name, err)
+		s, err := Open(p)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		r, ok := s.Reset()
+		if !ok || r.Path != p || r.Err == nil || !strings.HasPrefix(r.MovedTo, p+".corrupt-") {
+			t.Fatalf("%s: reset %+v %v", name, r, ok)
+		}
+		if b, err := os.ReadFile(r.MovedTo); err != nil || string(b) != content {
+			t.Errorf("%s: moved file %q %v, want the old content", name, b, err)
+		}
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("%s: still at its path", name)
+		}
+		if _, ok := s.Get("x"); ok {
+			t.Errorf("%s: a reset store has positions", name)
 		}
 	}
 	if err := WriteAtomic(filepath.Join(dir, "missing-dir", "x.json"), []byte("x")); err == nil {

@@ -65,3 +65,10 @@ func (c *absence) restore(s condState) {
 		c.waiting = &rs[0]
 	}
 }
+
+func (c *absence) latest() time.Time {
+	if c.waiting == nil {
+		return time.Time{}
+	}
+	return c.waiting.at
+}

@@ -33,6 +33,8 @@ type condition interface {
 	// take removes and returns the records keep accepts: another rule's
 	// incident takes them over.
 	take(keep func(*record) bool) []record
+	// latest is the time of the latest record it holds (zero: none).
+	latest() time.Time
 	// save and restore carry the condition across a restart.
 	save() condState
 	restore(condState)
@@ -183,7 +185,7 @@ func (e *Engine) route(rt *ruleRT, ev *parse.Event, hits []*match.Hit, at time.T
 
 // apply runs a rule's condition on one record's hits.
 func (e *Engine) apply(rt *ruleRT, ev *parse.Event, hits []*match.Hit, at time.Time, seq uint64, emit Emit) {
-	st := e.stateFor(rt, ev, hits)
+	st := e.stateFor(rt, ev, hits, emit)
 	r := rt.rule
 	if r.Kind == catalog.KindRatio && !rt.isFollowUp(hits) {
 		// Most records a ratio sees are only counted (every request):
@@ -260,7 +262,7 @@ func primaryHit(rt *ruleRT, hits []*match.Hit) *match.Hit {
 	return hits[0]
 }
 
-func (e *Engine) stateFor(rt *ruleRT, ev *parse.Event, hits []*match.Hit) *state {
+func (e *Engine) stateFor(rt *ruleRT, ev *parse.Event, hits []*match.Hit, emit Emit) *state {
 	key := rt.key // no group: one state, and no string built per record
 	if len(rt.rule.GroupBy) > 0 || len(rt.rule.Join) > 0 {
 		e.keyBuf = append(append(e.keyBuf[:0], rt.key...), groupKey(rt.rule, ev, hits)...)
@@ -271,6 +273,7 @@ func (e *Engine) stateFor(rt *ruleRT, ev *parse.Event, hits []*match.Hit) *state
 	}
 	st := e.live[key]
 	if st == nil {
+		e.limitGroups(rt, emit)
 		st = e.newState(rt, key)
 	}
 	return st

@@ -55,6 +55,11 @@ type Options struct {
 	// keeps while another rule's incident may still take them over
 	// (default 10000); past it the oldest stays the incident's own.
 	MaxClaimable int
+	// MaxGroups caps the groups (incidents and pending windows) one rule
+	// keeps at once (default 1000); past it the oldest tenth are closed,
+	// Closed is told, and a RuleGroupLimit incident says so.
+	MaxGroups int
+	Closed    func(rule string, n int)
 }
 
 func (o *Options) defaults() {
@@ -72,6 +77,9 @@ func (o *Options) defaults() {
 	}
 	if o.MaxClaimable <= 0 {
 		o.MaxClaimable = 10000
+	}
+	if o.MaxGroups <= 0 {
+		o.MaxGroups = 1000
 	}
 }
 
@@ -111,7 +119,7 @@ type ruleHits struct {
 func New(cat *catalog.Catalog, opts Options) *Engine {
 	opts.defaults()
 	e := &Engine{opts: opts, rules: map[string]*ruleRT{}, bySig: map[string][]*ruleRT{}, live: map[string]*state{}}
-	for _, r := range cat.Rules {
+	for _, r := range append(slices.Clone(cat.Rules), internalRules...) {
 		if !r.Detectable {
 			continue
 		}

@@ -66,3 +66,14 @@ func split(rs []record, keep func(*record) bool) (left, taken []record) {
 	}
 	return left, taken
 }
+
+func (c *threshold) latest() time.Time { return latestOf(c.pending) }
+
+// latestOf is the time of the latest of rs.
+func latestOf(rs []record) time.Time {
+	var t time.Time
+	for _, r := range rs {
+		t = maxTime(t, r.at)
+	}
+	return t
+}

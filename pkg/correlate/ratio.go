@@ -126,3 +126,10 @@ func (c *ratio) restore(s condState) {
 		c.buckets = append(c.buckets, bucket{start: b.Start, total: b.Total, of: b.Of})
 	}
 }
+
+func (c *ratio) latest() time.Time {
+	if n := len(c.buckets); n > 0 {
+		return c.buckets[n-1].start
+	}
+	return latestOf(c.ev)
+}

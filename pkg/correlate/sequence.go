@@ -144,3 +144,11 @@ func maxTime(a, b time.Time) time.Time {
 	}
 	return a
 }
+
+func (c *sequence) latest() time.Time {
+	var t time.Time
+	for _, s := range c.steps {
+		t = maxTime(t, latestOf(s))
+	}
+	return t
+}

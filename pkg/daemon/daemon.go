@@ -225,6 +225,13 @@ type flusher interface {
 func (d *Daemon) Run(ctx context.Context) error {
 	cfg := &d.cfg
 	log := cfg.Log
+	closed := cfg.Correlate.Closed
+	cfg.Correlate.Closed = func(rule string, n int) {
+		cfg.Metrics.Closed.WithLabelValues(rule).Add(float64(n))
+		if closed != nil {
+			closed(rule, n)
+		}
+	}
 	eng := correlate.New(cfg.Catalog, cfg.Correlate)
 
 	// Sinks deliver on their own context: they outlive ctx until the
@@ -301,6 +308,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 				}
 				start(p, fsrc.Format, cfg.FromStart || !first)
 			}
+		}
+	}
+	if cfg.Positions != nil {
+		if _, ok := cfg.Positions.Reset(); ok {
+			// Every log lost its position: from its end, not all again.
+			cfg.FromStart = false
 		}
 	}
 	expand(true)
@@ -382,6 +395,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	if n := len(eng.Open()); n > 0 {
 		log.Info().Int("open", n).Msg("restored the open incidents and pending windows of the last run")
+	}
+	if cfg.Positions != nil {
+		if r, ok := cfg.Positions.Reset(); ok {
+			log.Error().Err(r.Err).Str("positions", r.Path).Str("moved_to", r.MovedTo).
+				Msg("the positions file could not be read; it was moved aside and every log is followed from its end")
+			eng.Note(correlate.RulePositionsReset, cfg.Now(), "positions file "+r.Path+" unreadable: "+r.Err.Error(),
+				map[string]string{"path": r.Path, "moved": r.MovedTo, "error": r.Err.Error()}, emit)
+		}
 	}
 	workers := newWorkerGauge(cfg.Metrics)
 

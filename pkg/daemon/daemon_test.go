@@ -154,3 +154,40 @@ func TestDaemonGlobPicksUpNewFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestDaemonCorruptPositions: a positions file that cannot be read does not
+// stop the daemon: it is moved aside, every log is followed from its end,
+// and a warning incident says so (even where files with no position are
+// read from their start: after a reset, that would read everything again).
+func TestDaemonCorruptPositions(t *testing.T) {
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "error.log")
+	os.WriteFile(logPath, []byte(strings.Replace(timeoutLine, "%d", "5", 1)), 0o644)
+	posPath := filepath.Join(dir, "positions.json")
+	os.WriteFile(posPath, []byte(`{"version": 1, "sources": {"`), 0o644) // cut short by a full disk
+	store, err := checkpoint.Open(posPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &runnerSink{}
+	d := testDaemon(t, logPath, store, out)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- d.Run(ctx) }()
+	for deadline := time.Now().Add(10 * time.Second); out.count() == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no incident")
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	got := out.sentRules()
+	if len(got) != 1 || got[0] != "sigtail.positions_reset:warning:open" {
+		t.Errorf("incidents %v, want only the positions reset (the log is followed from its end)", got)
+	}
+	if m, _ := filepath.Glob(posPath + ".corrupt-*"); len(m) != 1 {
+		t.Errorf("moved aside: %v", m)
+	}
+}

@@ -17,6 +17,7 @@ type Metrics struct {
 	Lag        *prometheus.GaugeVec
 	Workers    *prometheus.GaugeVec
 	SinkErrors prometheus.Counter
+	Closed     *prometheus.CounterVec
 }
 
 // NewMetrics makes the metrics and registers them in a new registry.
@@ -44,8 +45,11 @@ func NewMetrics() *Metrics {
 			[]string{"source"}),
 		SinkErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "sigtail_output_errors_total", Help: "Incidents an output refused."}),
+		Closed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sigtail_groups_closed_early_total", Help: "Groups (incidents and pending windows) closed because a rule had max_groups open, per rule."},
+			[]string{"rule"}),
 	}
-	m.Registry.MustRegister(m.Lines, m.Unparsed, m.CutLines, m.Hits, m.Incidents, m.FileEvents, m.Lag, m.Workers, m.SinkErrors,
+	m.Registry.MustRegister(m.Lines, m.Unparsed, m.CutLines, m.Hits, m.Incidents, m.FileEvents, m.Lag, m.Workers, m.SinkErrors, m.Closed,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -29,6 +30,7 @@ type runnerSink struct {
 	sent   int
 	tries  int
 	refuse bool
+	rules  []string
 }
 
 func (r *runnerSink) log(e string) {
@@ -46,7 +48,15 @@ func (r *runnerSink) Send(_ context.Context, inc *incident.Incident) error {
 	}
 	r.sent++
 	r.events = append(r.events, "send")
+	r.rules = append(r.rules, fmt.Sprintf("%s:%s:%s", inc.Rule, inc.Severity, inc.Status))
 	return nil
+}
+
+// sentRules are the incidents taken, as rule:severity:status.
+func (r *runnerSink) sentRules() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.rules)
 }
 
 func (r *runnerSink) Run(ctx context.Context) error {
