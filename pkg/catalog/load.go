@@ -66,6 +66,17 @@ func (k Kind) String() string {
 	return [...]string{"hits", "sequence", "absence", "ratio"}[k]
 }
 
+// AtEnd is what an absence still waiting when the input ends is.
+type AtEnd int
+
+// What an absence left waiting at the end of the input is: raised as info
+// (the default), raised at its rule's severity, or nothing.
+const (
+	AtEndInfo AtEnd = iota
+	AtEndRaise
+	AtEndNothing
+)
+
 // Yield is a validated YieldSpec.
 type Yield struct {
 	Rule   string
@@ -96,6 +107,9 @@ type Rule struct {
 	Join    []string
 	// Absence: Signatures not followed by Absent within Within.
 	Absent []string
+	// AtEnd is what an absence still waiting at the end of a scan's input
+	// is.
+	AtEnd AtEnd
 	// Ratio: the share of hits that are also hits of RatioOf.
 	RatioOf      []string
 	RatioAtLeast float64
@@ -519,6 +533,9 @@ func (c *Catalog) validateWhen(out *Rule, w *When, errs *ErrorList) {
 		if len(w.Signatures) == 0 {
 			bad("no signatures")
 		}
+		if w.AtEnd != "" {
+			bad("at_end belongs to not_followed_by rules")
+		}
 		addSigs(w.Signatures)
 		if out.Count > 1 && out.Window == 0 {
 			bad("count %d needs a window", out.Count)
@@ -550,6 +567,16 @@ func (c *Catalog) validateWhen(out *Rule, w *When, errs *ErrorList) {
 		addSigs(w.NotFollowedBy)
 		out.Absent = w.NotFollowedBy
 		out.Within = dur("within", w.Within, true)
+		switch w.AtEnd {
+		case "", "info":
+			out.AtEnd = AtEndInfo
+		case "raise":
+			out.AtEnd = AtEndRaise
+		case "nothing":
+			out.AtEnd = AtEndNothing
+		default:
+			bad("at_end %q: want info, raise or nothing", w.AtEnd)
+		}
 	case KindRatio:
 		if len(w.Signatures) == 0 {
 			bad("no signatures to count the ratio over")

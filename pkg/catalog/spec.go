@@ -131,6 +131,11 @@ type When struct {
 	Join     []string `yaml:"join"`
 
 	NotFollowedBy []string `yaml:"not_followed_by"`
+	// AtEnd says what an absence still waiting when a scan's input ends
+	// is: "info" (default: raised as info, saying how long the logs went
+	// on), "raise" (raised at the rule's severity: the record alone proves
+	// the failure) or "nothing".
+	AtEnd string `yaml:"at_end"`
 
 	Ratio    *RatioSpec `yaml:"ratio"`
 	MinCount int        `yaml:"min_count"`

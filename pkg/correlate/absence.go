@@ -12,18 +12,26 @@ import (
 type absence struct {
 	r       *ruleRT
 	waiting *record // the trigger still waiting for its follow-up
+	// more are the triggers that came while it waited (the retries of a
+	// bind): the incident stands for them too.
+	more []record
 }
+
+// maxMore bounds the triggers an absence keeps while it waits.
+const maxMore = 256
 
 func (c *absence) add(r *record, _ []*match.Hit) []record {
 	if c.waiting == nil {
 		w := *r
 		c.waiting = &w
+	} else if len(c.more) < maxMore {
+		c.more = append(c.more, *r)
 	}
 	return nil
 }
 
 // followed ends the wait: what was awaited came.
-func (c *absence) followed() { c.waiting = nil }
+func (c *absence) followed() { c.waiting, c.more = nil, nil }
 
 func (c *absence) expire(time.Time) {}
 func (c *absence) idle() bool       { return c.waiting == nil }
@@ -39,30 +47,28 @@ func (c *absence) fire() []record {
 	if c.waiting == nil {
 		return nil
 	}
-	w := *c.waiting
-	c.waiting = nil
-	return []record{w}
+	fired := append([]record{*c.waiting}, c.more...)
+	c.waiting, c.more = nil, nil
+	return fired
 }
 
 func (c *absence) take(keep func(*record) bool) []record {
 	if c.waiting == nil || !keep(c.waiting) {
 		return nil
 	}
-	w := *c.waiting
-	c.waiting = nil
-	return []record{w}
+	return c.fire()
 }
 
 func (c *absence) save() condState {
 	if c.waiting == nil {
 		return condState{}
 	}
-	return condState{Pending: saveRecords([]record{*c.waiting})}
+	return condState{Pending: saveRecords(append([]record{*c.waiting}, c.more...))}
 }
 
 func (c *absence) restore(s condState) {
-	if rs := restoreRecords(s.Pending); len(rs) == 1 {
-		c.waiting = &rs[0]
+	if rs := restoreRecords(s.Pending); len(rs) > 0 {
+		c.waiting, c.more = &rs[0], rs[1:]
 	}
 }
 
@@ -70,5 +76,5 @@ func (c *absence) latest() time.Time {
 	if c.waiting == nil {
 		return time.Time{}
 	}
-	return c.waiting.at
+	return maxTime(c.waiting.at, latestOf(c.more))
 }

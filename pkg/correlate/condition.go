@@ -166,6 +166,9 @@ type state struct {
 	claimable []record
 	emitted   time.Time // when the incident was last emitted
 	dirty     bool
+	// endedAfter is, for an absence raised at the end of the input, how
+	// long the logs went on after its record (-1: not so raised).
+	endedAfter time.Duration
 }
 
 // route sends a record to the open incident of a rule it yields to that
@@ -280,7 +283,7 @@ func (e *Engine) stateFor(rt *ruleRT, ev *parse.Event, hits []*match.Hit, emit E
 }
 
 func (e *Engine) newState(rt *ruleRT, key string) *state {
-	st := &state{r: rt, key: key, values: map[string][]string{}, cond: newCondition(rt, e)}
+	st := &state{r: rt, key: key, values: map[string][]string{}, cond: newCondition(rt, e), endedAfter: -1}
 	e.live[key] = st
 	rt.states[key] = st
 	return st

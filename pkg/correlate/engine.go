@@ -295,6 +295,26 @@ func (e *Engine) Flush(emit Emit) {
 	e.sweep(emit)
 }
 
+// Settle decides, at the end of a scan's input, what only more input
+// could have decided: an absence still waiting (a master shut down, the
+// logs end before the rule's window) is raised as its rule's at_end says,
+// saying how long the logs went on after it. A daemon never settles: time
+// goes on and the window passes.
+func (e *Engine) Settle(emit Emit) {
+	for _, key := range slices.Clone(e.sortedKeys()) {
+		st := e.live[key]
+		if st == nil || st.inc != nil || st.r.rule.Kind != catalog.KindAbsence || st.r.rule.AtEnd == catalog.AtEndNothing {
+			continue
+		}
+		fired := st.cond.fire()
+		if len(fired) == 0 {
+			continue
+		}
+		st.endedAfter = e.now.Sub(fired[0].at)
+		e.raise(st, fired, fired[0].at, emit)
+	}
+}
+
 // Open returns snapshots of the incidents still open, in the order they
 // were first seen. A scan calls it at the end of its input, after Flush.
 func (e *Engine) Open() []*incident.Incident {

@@ -4,11 +4,13 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/sigtail/sigtail/pkg/catalog"
 	"github.com/sigtail/sigtail/pkg/incident"
 	"github.com/sigtail/sigtail/pkg/match"
 	"github.com/sigtail/sigtail/pkg/parse"
@@ -49,6 +51,9 @@ func (e *Engine) raise(st *state, recs []record, at time.Time, emit Emit) {
 			inc.LastSeen = maxTime(inc.LastSeen, p.ev.Time)
 			st.keep(p)
 		}
+	}
+	if st.endedAfter >= 0 && r.AtEnd == catalog.AtEndInfo {
+		inc.Severity = incident.SeverityInfo // the logs end before the rule could decide
 	}
 	if rc, ok := st.cond.(*ratio); ok {
 		st.values["share"] = []string{rc.share}
@@ -110,6 +115,7 @@ func (st *state) close() {
 	st.inc, st.counted, st.claimable = nil, nil, nil
 	st.values = map[string][]string{}
 	st.dirty = false
+	st.endedAfter = -1
 }
 
 func (e *Engine) emitUpdate(st *state, emit Emit) {
@@ -252,6 +258,10 @@ func (e *Engine) snapshot(st *state) *incident.Incident {
 		}
 	}
 	inc.Summary = render(st.r.rule.Summary, st.r.rule.Title, &inc)
+	if st.endedAfter >= 0 {
+		inc.Summary += fmt.Sprintf(" (the logs end %s after it, before the %s the rule waits: what came next is not in them)",
+			st.endedAfter.Round(time.Second), st.r.rule.Within)
+	}
 	return &inc
 }
 

@@ -27,16 +27,17 @@ type savedEngine struct {
 }
 
 type savedState struct {
-	Key       string              `json:"key"`
-	Rule      string              `json:"rule"`
-	Cond      condState           `json:"cond"`
-	Incident  *incident.Incident  `json:"incident,omitempty"`
-	FirstAt   time.Time           `json:"first_at,omitzero"`
-	LastAt    time.Time           `json:"last_at,omitzero"`
-	Values    map[string][]string `json:"values,omitempty"`
-	Claimable []savedRecord       `json:"claimable,omitempty"`
-	Emitted   time.Time           `json:"emitted,omitzero"`
-	Dirty     bool                `json:"dirty,omitempty"`
+	Key        string              `json:"key"`
+	Rule       string              `json:"rule"`
+	Cond       condState           `json:"cond"`
+	Incident   *incident.Incident  `json:"incident,omitempty"`
+	FirstAt    time.Time           `json:"first_at,omitzero"`
+	LastAt     time.Time           `json:"last_at,omitzero"`
+	Values     map[string][]string `json:"values,omitempty"`
+	Claimable  []savedRecord       `json:"claimable,omitempty"`
+	Emitted    time.Time           `json:"emitted,omitzero"`
+	Dirty      bool                `json:"dirty,omitempty"`
+	EndedAfter time.Duration       `json:"ended_after,omitempty"`
 }
 
 // condState is a condition's pending state.
@@ -104,7 +105,8 @@ func (e *Engine) Save() ([]byte, error) {
 	for _, key := range e.sortedKeys() {
 		st := e.live[key]
 		ss := savedState{Key: key, Rule: st.r.rule.ID, Cond: st.cond.save(), Incident: st.inc, FirstAt: st.firstAt,
-			LastAt: st.lastAt, Values: st.values, Claimable: saveRecords(st.claimable), Emitted: st.emitted, Dirty: st.dirty}
+			LastAt: st.lastAt, Values: st.values, Claimable: saveRecords(st.claimable), Emitted: st.emitted, Dirty: st.dirty,
+			EndedAfter: st.endedAfter + 1}
 		if rc, ok := st.cond.(*ratio); ok {
 			ss.Cond.Share, ss.Cond.Requests, ss.Cond.Of = rc.share, rc.requests, rc.of
 		}
@@ -168,7 +170,7 @@ func (e *Engine) Restore(data []byte) error {
 			st.values = ss.Values
 		}
 		st.claimable = remap(restoreRecords(ss.Claimable))
-		st.emitted, st.dirty = ss.Emitted, ss.Dirty
+		st.emitted, st.dirty, st.endedAfter = ss.Emitted, ss.Dirty, ss.EndedAfter-1
 		if st.inc != nil {
 			for _, r := range st.claimable {
 				if st.counted == nil {

@@ -76,7 +76,8 @@ func scanFiles(t *testing.T, cat *catalog.Catalog, set *match.Set, paths []strin
 // in the scan. It runs until every line is read and every log is caught
 // up, stops, and returns what the daemon told, brought up to date with the
 // state it saved at the stop (an update that update_every throttled is in
-// the state, not yet in the output).
+// the state, not yet in the output), and settled as a scan's end of input
+// settles it (the daemon itself lets time decide).
 func runFiles(t *testing.T, cat *catalog.Catalog, set *match.Set, paths []string, clock time.Time) []*incident.Incident {
 	t.Helper()
 	var files []daemon.FileSource
@@ -132,6 +133,9 @@ func runFiles(t *testing.T, cat *catalog.Catalog, set *match.Set, paths []string
 	if err := eng.Restore(saved.Engine); err != nil {
 		t.Fatal(err)
 	}
+	keep := func(inc *incident.Incident) { told = append(told, inc) }
+	eng.Flush(keep)
+	eng.Settle(keep)
 	return append(told, eng.Open()...)
 }
 

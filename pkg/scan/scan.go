@@ -153,6 +153,7 @@ func Run(ctx context.Context, cfg Config, paths []string) (*Result, error) {
 	}
 	eng.Advance(last, emit)
 	eng.Flush(emit)
+	eng.Settle(emit)
 	for _, inc := range eng.Open() {
 		emit(inc)
 	}
