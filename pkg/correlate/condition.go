@@ -166,6 +166,7 @@ type state struct {
 	claimable []record
 	emitted   time.Time // when the incident was last emitted
 	dirty     bool
+	reported  bool // the incident was emitted: its first_seen is fixed
 	// endedAfter is, for an absence raised at the end of the input, how
 	// long the logs went on after its record (-1: not so raised).
 	endedAfter time.Duration

@@ -129,11 +129,12 @@ func TestEngine(t *testing.T) {
 			want:  []want{{incident.StatusOpen, 2, 5, 5, 2, 0, "2 x ?"}},
 		},
 		{
-			name:  "late events keep their own time, the clock does not go back",
+			// (the late record keeps its own time as evidence)
+			name:  "a late event moves neither the clock back nor a reported first_seen",
 			rule:  rule("r.one", 1, 0, time.Minute),
 			feeds: []feed{{100, "sig.a", nil}, {50, "sig.a", nil}, {155, "sig.a", nil}},
 			end:   155,
-			want:  []want{{incident.StatusOpen, 3, 50, 155, 3, 0, "3 x ?"}},
+			want:  []want{{incident.StatusOpen, 3, 100, 155, 3, 0, "3 x ?"}},
 		},
 	}
 	for _, tt := range tests {

@@ -63,7 +63,8 @@ func (e *Engine) raise(st *state, recs []record, at time.Time, emit Emit) {
 	st.emitted = e.now
 	st.dirty = false
 	e.dueBy(at.Add(st.r.quiet() + time.Nanosecond))
-	after := e.takeOver(st)
+	after := e.takeOver(st) // may find the problem showed earlier in another log
+	st.reported = true      // from now on first_seen never moves
 	emit(e.snapshot(st))
 	for _, inc := range after {
 		emit(inc)
@@ -81,7 +82,6 @@ func (e *Engine) grow(st *state, rec *record, extend bool, emit Emit) {
 		st.lastAt = maxTime(st.lastAt, rec.at)
 		st.inc.LastSeen = maxTime(st.inc.LastSeen, rec.ev.Time)
 	}
-	st.inc.FirstSeen = minTime(st.inc.FirstSeen, rec.ev.Time)
 	if fresh {
 		st.keep(rec)
 	}
@@ -114,7 +114,7 @@ func (e *Engine) resolve(st *state, emit Emit) {
 func (st *state) close() {
 	st.inc, st.counted, st.claimable = nil, nil, nil
 	st.values = map[string][]string{}
-	st.dirty = false
+	st.dirty, st.reported = false, false
 	st.endedAfter = -1
 }
 

@@ -171,6 +171,7 @@ func (e *Engine) Restore(data []byte) error {
 		}
 		st.claimable = remap(restoreRecords(ss.Claimable))
 		st.emitted, st.dirty, st.endedAfter = ss.Emitted, ss.Dirty, ss.EndedAfter-1
+		st.reported = st.inc != nil
 		if st.inc != nil {
 			for _, r := range st.claimable {
 				if st.counted == nil {

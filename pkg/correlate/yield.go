@@ -104,7 +104,11 @@ func (e *Engine) absorb(st *state, r *record, insights []string, emit Emit) {
 	e.addEvidence(inc, r.ev, fresh)
 	addSource(inc, r.ev.Source)
 	inc.LastSeen = maxTime(inc.LastSeen, r.ev.Time)
-	inc.FirstSeen = minTime(inc.FirstSeen, r.ev.Time) // the problem showed earlier in another log (the id stays)
+	if !st.reported {
+		// Taken over while it opens: the problem showed earlier in another
+		// log. Once reported, first_seen never moves (the id never does).
+		inc.FirstSeen = minTime(inc.FirstSeen, r.ev.Time)
+	}
 	st.lastAt = maxTime(st.lastAt, r.at)
 	st.firstAt = minTime(st.firstAt, r.at)
 	if fresh {
