@@ -105,6 +105,8 @@ type Rule struct {
 	Ordered bool
 	Within  time.Duration
 	Join    []string
+	// Sequence: a hit of Unless voids the steps seen before it.
+	Unless []string
 	// Absence: Signatures not followed by Absent within Within.
 	Absent []string
 	// AtEnd is what an absence still waiting at the end of a scan's input
@@ -528,11 +530,15 @@ func (c *Catalog) validateWhen(out *Rule, w *When, errs *ErrorList) {
 			}
 		}
 	}
+	if len(w.Unless) > 0 && out.Kind != KindSequence {
+		bad("unless belongs to sequence rules")
+	}
 	switch out.Kind {
 	case KindHits:
 		if len(w.Signatures) == 0 {
 			bad("no signatures")
 		}
+
 		if w.AtEnd != "" {
 			bad("at_end belongs to not_followed_by rules")
 		}
@@ -559,6 +565,8 @@ func (c *Catalog) validateWhen(out *Rule, w *When, errs *ErrorList) {
 		}
 		out.Ordered = w.Ordered == nil || *w.Ordered
 		out.Within = dur("within", w.Within, true)
+		addSigs(w.Unless)
+		out.Unless = w.Unless
 	case KindAbsence:
 		if len(w.Signatures) == 0 {
 			bad("no signatures to be followed")

@@ -125,10 +125,15 @@ type When struct {
 	Count      int      `yaml:"count"`
 	Window     string   `yaml:"window"`
 
-	Sequence []Step   `yaml:"sequence"`
-	Ordered  *bool    `yaml:"ordered"`
-	Within   string   `yaml:"within"`
-	Join     []string `yaml:"join"`
+	Sequence []Step `yaml:"sequence"`
+	// Unless lists signatures whose hit, once a sequence has begun, voids
+	// the steps seen before it: a record that proves the rule's premise
+	// false (a request answered between a worker's boot and its timeout:
+	// the worker did boot).
+	Unless  []string `yaml:"unless"`
+	Ordered *bool    `yaml:"ordered"`
+	Within  string   `yaml:"within"`
+	Join    []string `yaml:"join"`
 
 	NotFollowedBy []string `yaml:"not_followed_by"`
 	// AtEnd says what an absence still waiting when a scan's input ends

@@ -71,6 +71,7 @@ type ruleRT struct {
 	states map[string]*state
 	stepOf map[string][]int
 	isOf   map[string]bool // ratio numerator / absence follow-up signatures
+	unless map[string]bool // sequence: signatures that void the steps before them
 }
 
 type yielder struct {
@@ -90,6 +91,12 @@ func newRuleRT(r *catalog.Rule) *ruleRT {
 	}
 	for _, s := range r.Absent {
 		rt.isOf[s] = true
+	}
+	for _, s := range r.Unless {
+		if rt.unless == nil {
+			rt.unless = map[string]bool{}
+		}
+		rt.unless[s] = true
 	}
 	for _, y := range r.YieldTo {
 		rt.maxWithin = max(rt.maxWithin, y.Within)
@@ -111,6 +118,19 @@ func (rt *ruleRT) isFollowUp(hits []*match.Hit) bool {
 		}
 	}
 	return false
+}
+
+// voids reports whether the record is one of a sequence's unless
+// signatures and none of its steps.
+func (rt *ruleRT) voids(hits []*match.Hit) bool {
+	v := false
+	for _, h := range hits {
+		if len(rt.stepOf[h.Signature.ID]) > 0 {
+			return false
+		}
+		v = v || rt.unless[h.Signature.ID]
+	}
+	return v
 }
 
 // yields reports whether a record of a rule that yields may go to another
@@ -189,6 +209,16 @@ func (e *Engine) route(rt *ruleRT, ev *parse.Event, hits []*match.Hit, at time.T
 
 // apply runs a rule's condition on one record's hits.
 func (e *Engine) apply(rt *ruleRT, ev *parse.Event, hits []*match.Hit, at time.Time, seq uint64, emit Emit) {
+	if rt.unless != nil && rt.voids(hits) {
+		// It proves the premise false for every sequence begun before it,
+		// whatever its group: it is no step of any.
+		for _, st := range rt.states {
+			if sq, ok := st.cond.(*sequence); ok && st.inc == nil {
+				sq.void(at)
+			}
+		}
+		return
+	}
 	st := e.stateFor(rt, ev, hits, emit)
 	r := rt.rule
 	if r.Kind == catalog.KindRatio && !rt.isFollowUp(hits) {

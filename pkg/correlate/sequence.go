@@ -77,6 +77,17 @@ func (c *sequence) chain() []record {
 	return chain
 }
 
+// void forgets the steps seen no later than at.
+func (c *sequence) void(at time.Time) {
+	for i, recs := range c.steps {
+		k := 0
+		for k < len(recs) && !recs[k].at.After(at) {
+			k++
+		}
+		c.steps[i] = recs[k:]
+	}
+}
+
 func (c *sequence) expire(now time.Time) {
 	for i, recs := range c.steps {
 		k := 0
