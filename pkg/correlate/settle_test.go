@@ -49,3 +49,28 @@ func TestSettle(t *testing.T) {
 		})
 	}
 }
+
+// TestSequenceUnless: a record of an unless signature voids the steps seen
+// before it, whatever their group; steps after it still make the sequence.
+func TestSequenceUnless(t *testing.T) {
+	r := &catalog.Rule{ID: "r.boot", Title: "boot", Severity: incident.SeverityCritical, Detectable: true, Kind: catalog.KindSequence,
+		Steps: [][]string{{"g.boot"}, {"g.timeout"}}, Signatures: []string{"g.boot", "g.timeout", "n.served"}, Unless: []string{"n.served"},
+		Ordered: true, Within: 2 * time.Minute, Join: []string{"pid"}, Count: 1, Cooldown: time.Minute}
+	for _, tt := range []struct {
+		name  string
+		feeds []feed
+		want  int
+	}{
+		{"boot then timeout", []feed{{0, "g.boot", pid7()}, {30, "g.timeout", pid7()}}, 1},
+		{"a request served between them", []feed{{0, "g.boot", pid7()}, {5, "n.served", nil}, {30, "g.timeout", pid7()}}, 0},
+		{"served before the boot", []feed{{0, "n.served", nil}, {1, "g.boot", pid7()}, {31, "g.timeout", pid7()}}, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := multi(t, []*catalog.Rule{r}, tt.feeds, 60)["r.boot"]; len(got) != tt.want {
+				t.Errorf("%d incidents, want %d", len(got), tt.want)
+			}
+		})
+	}
+}
+
+func pid7() map[string]string { return map[string]string{"pid": "7"} }
