@@ -105,8 +105,9 @@ type Rule struct {
 	Ordered bool
 	Within  time.Duration
 	Join    []string
-	// Sequence: a hit of Unless voids the steps seen before it.
-	Unless []string
+	// Sequence: a hit of Unless voids the steps seen before it; the steps'
+	// values of Distinct differ.
+	Unless, Distinct []string
 	// Absence: Signatures not followed by Absent within Within.
 	Absent []string
 	// AtEnd is what an absence still waiting at the end of a scan's input
@@ -530,8 +531,8 @@ func (c *Catalog) validateWhen(out *Rule, w *When, errs *ErrorList) {
 			}
 		}
 	}
-	if len(w.Unless) > 0 && out.Kind != KindSequence {
-		bad("unless belongs to sequence rules")
+	if (len(w.Unless) > 0 || len(w.Distinct) > 0) && out.Kind != KindSequence {
+		bad("unless and distinct belong to sequence rules")
 	}
 	switch out.Kind {
 	case KindHits:
@@ -567,6 +568,7 @@ func (c *Catalog) validateWhen(out *Rule, w *When, errs *ErrorList) {
 		out.Within = dur("within", w.Within, true)
 		addSigs(w.Unless)
 		out.Unless = w.Unless
+		out.Distinct = w.Distinct
 	case KindAbsence:
 		if len(w.Signatures) == 0 {
 			bad("no signatures to be followed")

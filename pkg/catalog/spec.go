@@ -130,10 +130,13 @@ type When struct {
 	// the steps seen before it: a record that proves the rule's premise
 	// false (a request answered between a worker's boot and its timeout:
 	// the worker did boot).
-	Unless  []string `yaml:"unless"`
-	Ordered *bool    `yaml:"ordered"`
-	Within  string   `yaml:"within"`
-	Join    []string `yaml:"join"`
+	Unless []string `yaml:"unless"`
+	// Distinct names captures whose values must differ between the steps
+	// (two masters: two master_pids).
+	Distinct []string `yaml:"distinct"`
+	Ordered  *bool    `yaml:"ordered"`
+	Within   string   `yaml:"within"`
+	Join     []string `yaml:"join"`
 
 	NotFollowedBy []string `yaml:"not_followed_by"`
 	// AtEnd says what an absence still waiting when a scan's input ends

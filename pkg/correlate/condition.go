@@ -162,6 +162,8 @@ type record struct {
 	// join names: kept only by rules that yield.
 	caps  []match.Capture
 	joins []string
+	// distinct are its values of its sequence's distinct names.
+	distinct []string
 }
 
 // state is one (rule, group) being watched: pending until the rule's
@@ -259,6 +261,9 @@ func (e *Engine) apply(rt *ruleRT, ev *parse.Event, hits []*match.Hit, at time.T
 // newRecord is one record as rt keeps it.
 func (e *Engine) newRecord(rt *ruleRT, ev *parse.Event, hits []*match.Hit, at time.Time, seq uint64) record {
 	r := record{at: at, seq: seq, ev: e.evidence(ev, primaryHit(rt, hits), at), from: rt.rule.ID}
+	for _, name := range rt.rule.Distinct {
+		r.distinct = append(r.distinct, strings.Clone(lookupAny(name, ev, hits)))
+	}
 	if len(rt.rule.YieldTo) > 0 {
 		for _, h := range hits {
 			for _, c := range h.Captures {

@@ -57,12 +57,13 @@ type savedBucket struct {
 }
 
 type savedRecord struct {
-	At    time.Time         `json:"at"`
-	Seq   uint64            `json:"seq"`
-	Ev    incident.Evidence `json:"evidence"`
-	From  string            `json:"from,omitempty"`
-	Caps  map[string]string `json:"captures,omitempty"`
-	Joins []string          `json:"joins,omitempty"`
+	At       time.Time         `json:"at"`
+	Seq      uint64            `json:"seq"`
+	Ev       incident.Evidence `json:"evidence"`
+	From     string            `json:"from,omitempty"`
+	Caps     map[string]string `json:"captures,omitempty"`
+	Joins    []string          `json:"joins,omitempty"`
+	Distinct []string          `json:"distinct,omitempty"`
 }
 
 func saveRecords(rs []record) []savedRecord {
@@ -71,7 +72,7 @@ func saveRecords(rs []record) []savedRecord {
 	}
 	out := make([]savedRecord, len(rs))
 	for i, r := range rs {
-		out[i] = savedRecord{At: r.at, Seq: r.seq, Ev: r.ev, From: r.from, Joins: r.joins}
+		out[i] = savedRecord{At: r.at, Seq: r.seq, Ev: r.ev, From: r.from, Joins: r.joins, Distinct: r.distinct}
 		for _, c := range r.caps {
 			if out[i].Caps == nil {
 				out[i].Caps = map[string]string{}
@@ -88,7 +89,7 @@ func restoreRecords(rs []savedRecord) []record {
 	}
 	out := make([]record, len(rs))
 	for i, r := range rs {
-		out[i] = record{at: r.At, seq: r.Seq, ev: r.Ev, from: r.From, joins: r.Joins}
+		out[i] = record{at: r.At, seq: r.Seq, ev: r.Ev, from: r.From, joins: r.Joins, distinct: r.Distinct}
 		for k, v := range r.Caps {
 			out[i].caps = append(out[i].caps, match.Capture{Name: k, Value: v})
 		}

@@ -55,8 +55,8 @@ func (c *sequence) chain() []record {
 			if r.Ordered && h.at.Before(after) {
 				continue
 			}
-			if slices.ContainsFunc(chain, func(x record) bool { return x.seq == h.seq }) {
-				continue // one record is one step
+			if slices.ContainsFunc(chain, func(x record) bool { return x.seq == h.seq || sameDistinct(&x, &h) }) {
+				continue // one record is one step; distinct values differ
 			}
 			chain = append(chain, h)
 			after = h.at
@@ -162,4 +162,10 @@ func (c *sequence) latest() time.Time {
 		t = maxTime(t, latestOf(s))
 	}
 	return t
+}
+
+// sameDistinct reports whether two records of a sequence with distinct
+// names have the same values of them (none: never).
+func sameDistinct(a, b *record) bool {
+	return len(a.distinct) > 0 && slices.Equal(a.distinct, b.distinct)
 }
