@@ -852,6 +852,9 @@ var e2eScenarios = []e2eScenario{
 	{name: "client_abort_499", start: startSync(4, 30), run: runClientAbort, check: checkClientAbort},
 	{name: "max_requests", run: runMaxRequests, check: checkMaxRequests},
 	{name: "clean", start: startSync(2, 30), run: runClean, check: checkClean},
+	{name: "master_sigkill", start: startSync(2, 10), run: runMasterSigkill, check: checkMasterSigkill},
+	{name: "hup_then_timeout", start: startSync(2, 2), run: runHupThenTimeout, check: checkWorkerTimeoutFresh},
+	{name: "two_masters", start: startSync(1, 30), run: runTwoMasters, check: checkTwoMasters},
 }
 
 func mustStatus(t *testing.T, s *stack, path string, want int, timeout time.Duration) {
@@ -1095,6 +1098,9 @@ func runMasterSigterm(t *testing.T, s *stack) {
 
 func checkMasterSigterm(t *testing.T, s *stack, r *results) {
 	r.noneAtLeast(t, "warning")
+	// Users got 502s while it was down: the restart was not graceful, and
+	// that is said, as info.
+	r.one(t, "nginx.upstream_refused").expect(t, "info", 1)
 	for _, inc := range r.list {
 		if inc.Rule == "gunicorn.master_not_restarted" || inc.Rule == "gunicorn.service_down" {
 			t.Errorf("a planned, restarted stop raised %s", inc.Rule)
@@ -1204,4 +1210,83 @@ func runClean(t *testing.T, s *stack) {
 
 func checkClean(t *testing.T, s *stack, r *results) {
 	r.only(t)
+}
+
+// runMasterSigkill kills the master with SIGKILL: its workers serve on
+// until they find their parent gone (within --timeout/2) and exit, the
+// socket file stays with nobody behind it, and nginx is refused.
+func runMasterSigkill(t *testing.T, s *stack) {
+	g := s.running("gunicorn")
+	if g == nil {
+		t.Fatalf("no gunicorn to kill")
+	}
+	// The master alone (its workers are in its process group).
+	if err := syscall.Kill(g.cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	g.waitExit(5 * time.Second)
+	// A sync worker looks at its parent every --timeout/2 when idle.
+	if !s.waitLog(gunicornLog, "Parent changed", 2, 30*time.Second) {
+		t.Errorf("the workers did not say their parent changed")
+	}
+	time.Sleep(time.Second)
+	code, err := s.get("/", 5*time.Second)
+	t.Logf("with the master killed: %d %v", code, err)
+	if code != 502 {
+		t.Errorf("with the master killed nginx answered %d, want 502", code)
+	}
+}
+
+func checkMasterSigkill(t *testing.T, s *stack, r *results) {
+	inc := r.one(t, "gunicorn.master_gone")
+	inc.expect(t, "critical", 2)
+	inc.evidenceHas(t, "Parent changed")
+	for _, bad := range []string{"gunicorn.worker_oom_sigkill", "gunicorn.worker_timeout", "gunicorn.master_not_restarted"} {
+		for _, got := range r.rules() {
+			if got == bad {
+				t.Errorf("a killed master raised %s", bad)
+			}
+		}
+	}
+}
+
+// runHupThenTimeout reloads the master with SIGHUP (every worker is
+// replaced), lets the new workers serve, then makes a request outlive
+// --timeout 2: a worker that served requests timed out; it did not fail
+// to boot.
+func runHupThenTimeout(t *testing.T, s *stack) {
+	g := s.running("gunicorn")
+	if g == nil {
+		t.Fatalf("no gunicorn to reload")
+	}
+	booted := len(s.workerPids())
+	if err := g.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	s.waitLog(gunicornLog, "Booting worker", booted+2, 10*time.Second)
+	if got := s.load("/", 10, 2, 5*time.Second); got[200] != 10 {
+		t.Errorf("after the reload: %v, want 10 x 200", got)
+	}
+	runWorkerTimeout(t, s)
+}
+
+// runTwoMasters starts a second master on the first one's unix socket:
+// Gunicorn removes the socket file and binds its own; the first master
+// runs on, unreachable.
+func runTwoMasters(t *testing.T, s *stack) {
+	second := s.gunicorn(gunicornOpts{workers: 1})
+	if !s.waitLog(gunicornLog, "Listening at", 2, 10*time.Second) {
+		t.Fatalf("the second master did not listen")
+	}
+	s.waitLog(gunicornLog, "Booting worker", 2, 10*time.Second)
+	mustStatus(t, s, "/", 200, 5*time.Second)
+	if second.exited() {
+		t.Errorf("the second master exited %d", second.code)
+	}
+}
+
+func checkTwoMasters(t *testing.T, s *stack, r *results) {
+	inc := r.one(t, "gunicorn.two_masters_one_socket")
+	inc.expect(t, "warning", 2)
+	inc.evidenceHas(t, "Listening at: unix:")
 }
