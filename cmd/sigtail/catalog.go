@@ -192,13 +192,24 @@ func explainRule(w io.Writer, cat *catalog.Catalog, r *catalog.Rule) {
 			fmt.Fprintf(w, "  %s\n", l)
 		}
 	}
+	if r.Summary != "" {
+		fmt.Fprintf(w, "Summary: %s\n", r.Summary)
+	}
 	section("Insights", r.Insights)
-	if r.Remediation != "" {
-		section("What to do", strings.Split(r.Remediation, "\n"))
+	// As an incident shows them, with no values: <name> is where an
+	// incident puts the value it captured.
+	_, remediation, diagnostics := r.Render(func(string) []string { return nil })
+	if remediation != "" {
+		section("What to do", strings.Split(remediation, "\n"))
 	}
 	var diags, params []string
-	for _, d := range r.Diagnostics {
+	filled := false
+	for i, d := range diagnostics {
 		diags = append(diags, withWhy("$ "+d.Command, d.Why))
+		filled = filled || d.Command != r.Diagnostics[i].Command
+	}
+	if filled {
+		diags = append(diags, "(an incident fills each <name> with the value it captured)")
 	}
 	for _, p := range r.Parameters {
 		params = append(params, withWhy(p.Name+" = "+p.Value, p.Why))

@@ -2,9 +2,11 @@
 // failure signatures (signatures/*.yaml) and the rules that turn their hits
 // into incidents (rules.yaml).
 //
-// Load checks everything that can be checked without compiling a regex and
-// returns every problem at once, each at its file, line and column with the
-// id of the signature or rule it belongs to. Package match compiles the
+// Load checks everything that can be checked without compiling a regex,
+// what the rules tell a person included (lint.go: diagnostics that are
+// read-only commands, names their incidents can fill, settings with one
+// value), and returns every problem at once, each at its file, line and
+// column with the id of the signature or rule it belongs to. Package match compiles the
 // patterns and checks the samples, reporting through the same ErrorList.
 package catalog
 
@@ -188,10 +190,7 @@ func Load(fsys fs.FS, name string) (*Catalog, error) {
 			r := &rf.Rules[i]
 			r.Pos = Pos{File: display(RulesFile)}
 			if i < len(items) {
-				r.Pos = nodePos(display(RulesFile), items[i])
-				if w := mapValue(items[i], "when"); w != nil && r.When != nil {
-					r.When.Pos = nodePos(display(RulesFile), w)
-				}
+				setRulePos(r, items[i], display(RulesFile))
 			}
 			c.Rules = append(c.Rules, c.validateRule(r, &errs))
 		}
@@ -199,6 +198,7 @@ func Load(fsys fs.FS, name string) (*Catalog, error) {
 
 	c.validateSignatures(&errs)
 	c.checkRuleReferences(&errs)
+	c.lintRules(&errs)
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
@@ -340,8 +340,51 @@ func setSignaturePos(s *SignatureSpec, item *yaml.Node, file string) {
 	set(s.Samples.NoMatch, mapValue(samples, "no_match"))
 }
 
-// keyPos is the position of key's value in the item at pos, or pos itself
-// when the key is absent; used to point at the offending field.
+// setRulePos attaches to a rule, its condition, its texts, diagnostics and
+// parameters the positions they were written at.
+func setRulePos(r *RuleSpec, item *yaml.Node, file string) {
+	r.Pos = nodePos(file, item)
+	r.SummaryPos, r.RemediationPos = r.Pos, r.Pos
+	if w := mapValue(item, "when"); w != nil && r.When != nil {
+		r.When.Pos = nodePos(file, w)
+	}
+	if n := mapValue(item, "summary"); n != nil {
+		r.SummaryPos = textPos(file, n)
+	}
+	if n := mapValue(item, "remediation"); n != nil {
+		r.RemediationPos = textPos(file, n)
+	}
+	if n := mapValue(item, "diagnostics"); n != nil && n.Kind == yaml.SequenceNode {
+		for j := range r.Diagnostics {
+			if j < len(n.Content) {
+				r.Diagnostics[j].Pos = nodePos(file, n.Content[j])
+				if c := mapValue(n.Content[j], "command"); c != nil {
+					r.Diagnostics[j].Pos = nodePos(file, c)
+				}
+			}
+		}
+	}
+	if n := mapValue(item, "parameters"); n != nil && n.Kind == yaml.SequenceNode {
+		for j := range r.Parameters {
+			if j < len(n.Content) {
+				r.Parameters[j].Pos = nodePos(file, n.Content[j])
+			}
+		}
+	}
+}
+
+// textPos is where the first line of a scalar's text is: the node itself,
+// or for a block scalar (| or >) the line after its indicator, so that line
+// k of the text is at Line+k.
+func textPos(file string, n *yaml.Node) Pos {
+	p := nodePos(file, n)
+	if n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+		p.Line++
+		p.Col = 0
+	}
+	return p
+}
+
 func (c *Catalog) validateSignatures(errs *ErrorList) {
 	for _, s := range c.Signatures {
 		id := s.ID
@@ -676,23 +719,4 @@ func formatList() string {
 		names[i] = string(f)
 	}
 	return strings.Join(names, ", ")
-}
-
-// templateNames returns the {name} placeholders of a summary template.
-func templateNames(t string) []string {
-	var out []string
-	for {
-		i := strings.IndexByte(t, '{')
-		if i < 0 {
-			return out
-		}
-		j := strings.IndexByte(t[i:], '}')
-		if j < 0 {
-			return out
-		}
-		if name := t[i+1 : i+j]; !containsStr(out, name) {
-			out = append(out, name)
-		}
-		t = t[i+j+1:]
-	}
 }

@@ -108,6 +108,10 @@ type RuleSpec struct {
 	References  []string        `yaml:"references"`
 
 	Pos Pos `yaml:"-"`
+	// SummaryPos and RemediationPos are where the first line of each text
+	// is, so that a problem in the text is reported at its own line.
+	SummaryPos     Pos `yaml:"-"`
+	RemediationPos Pos `yaml:"-"`
 }
 
 // When says which hits raise the rule. It is one of four kinds, told apart
@@ -173,15 +177,23 @@ type YieldSpec struct {
 	Join   []string `yaml:"join"`
 }
 
-// CommandSpec is a diagnostic or remediation command.
+// CommandSpec is a diagnostic: a read-only shell command line, runnable as
+// shown, that may name the incident's values as {name} (see FillCommand).
 type CommandSpec struct {
 	Command string `yaml:"command"`
 	Why     string `yaml:"why"`
+
+	Pos Pos `yaml:"-"`
 }
 
-// ParameterSpec is a configuration parameter a rule recommends.
+// ParameterSpec is a configuration parameter a rule recommends: a Gunicorn
+// setting (as gunicorn.conf.py or the command line spells it), an nginx
+// directive, a systemd unit setting or a sysctl, with the one value the
+// catalog recommends for it.
 type ParameterSpec struct {
 	Name  string `yaml:"name"`
 	Value string `yaml:"value"`
 	Why   string `yaml:"why"`
+
+	Pos Pos `yaml:"-"`
 }

@@ -27,19 +27,17 @@ func (e *Engine) raise(st *state, recs []record, at time.Time, emit Emit) {
 		first, firstAt = minTime(first, p.ev.Time), minTime(firstAt, p.at)
 	}
 	inc := &incident.Incident{
-		ID:          incidentID(e.opts.Host, st.key, first),
-		Rule:        r.ID,
-		Title:       r.Title,
-		Severity:    r.Severity,
-		Status:      incident.StatusOpen,
-		FirstSeen:   first,
-		LastSeen:    first,
-		Host:        e.opts.Host,
-		Remediation: r.Remediation,
-		Diagnostics: r.Diagnostics,
-		Parameters:  r.Parameters,
-		Insights:    slices.Clone(r.Insights),
-		References:  r.References,
+		ID:         incidentID(e.opts.Host, st.key, first),
+		Rule:       r.ID,
+		Title:      r.Title,
+		Severity:   r.Severity,
+		Status:     incident.StatusOpen,
+		FirstSeen:  first,
+		LastSeen:   first,
+		Host:       e.opts.Host,
+		Parameters: r.Parameters,
+		Insights:   slices.Clone(r.Insights),
+		References: r.References,
 	}
 	st.inc, st.counted, st.claimable = inc, nil, nil
 	st.firstAt, st.lastAt = firstAt, at
@@ -257,7 +255,9 @@ func (e *Engine) snapshot(st *state) *incident.Incident {
 			inc.Values[k] = slices.Clone(vals)
 		}
 	}
-	inc.Summary = render(st.r.rule.Summary, st.r.rule.Title, &inc)
+	// The rule's texts with this incident's values: what is told always
+	// says the values of what was seen so far.
+	inc.Summary, inc.Remediation, inc.Diagnostics = st.r.rule.Render(values(&inc))
 	if st.endedAfter >= 0 {
 		inc.Summary += fmt.Sprintf(" (the logs end %s after it, before the %s the rule waits: what came next is not in them)",
 			st.endedAfter.Round(time.Second), st.r.rule.Within)
@@ -265,35 +265,24 @@ func (e *Engine) snapshot(st *state) *incident.Incident {
 	return &inc
 }
 
-// render fills a summary template from the incident's fields; a field of
-// several values reads as a list ("pids 12, 13").
-func render(tmpl, title string, inc *incident.Incident) string {
-	if tmpl == "" {
-		return title
-	}
-	var b strings.Builder
-	for {
-		i := strings.IndexByte(tmpl, '{')
-		j := strings.IndexByte(tmpl[max(i, 0):], '}')
-		if i < 0 || j < 0 {
-			b.WriteString(tmpl)
-			return b.String()
+// values gives a rule's texts the incident's values of a name: {count},
+// {host}, and every distinct value of a field in the order seen (the first
+// is the one in Fields).
+func values(inc *incident.Incident) catalog.Values {
+	return func(name string) []string {
+		switch name {
+		case "count":
+			return []string{strconv.Itoa(inc.Count)}
+		case "host":
+			return []string{inc.Host}
 		}
-		name := tmpl[i+1 : i+j]
-		b.WriteString(tmpl[:i])
-		switch v, ok := inc.Fields[name]; {
-		case name == "count":
-			b.WriteString(strconv.Itoa(inc.Count))
-		case name == "host":
-			b.WriteString(inc.Host)
-		case len(inc.Values[name]) > 1:
-			b.WriteString(strings.Join(inc.Values[name], ", "))
-		case ok:
-			b.WriteString(v)
-		default:
-			b.WriteString("?")
+		if vs := inc.Values[name]; len(vs) > 1 {
+			return vs
 		}
-		tmpl = tmpl[i+j+1:]
+		if v, ok := inc.Fields[name]; ok {
+			return []string{v}
+		}
+		return nil
 	}
 }
 
