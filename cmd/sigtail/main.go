@@ -74,6 +74,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		code, err = cmdLint(env, args[1:])
 	case "catalog":
 		code, err = cmdCatalog(env, args[1:])
+	case "audit":
+		code, err = cmdAudit(ctx, env, args[1:])
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "sigtail %s\n", version)
 		return exitOK
