@@ -404,7 +404,7 @@ func (c *Catalog) validateSignatures(errs *ErrorList) {
 			errs.Add(s.Pos, id, "no formats: say which log formats it applies to (%s)", formatList())
 		}
 		for _, f := range s.Formats {
-			if !parse.Format(f).Valid() {
+			if !parse.SignatureFormat(parse.Format(f)) {
 				errs.Add(s.Pos, id, "unknown format %q (want one of %s)", f, formatList())
 			}
 		}

@@ -14,6 +14,7 @@ var fieldNames = map[Format][]string{
 		"body_bytes_sent", "http_referer", "http_user_agent", "request_time", "upstream_response_time"},
 	FormatKernel: {"priority", "facility", "seq", "caller", "host", "tag", "SUBSYSTEM", "DEVICE"},
 	FormatCaddy:  {"logger", "status", "upstream", "error", "method", "uri", "host", "remote_ip", "duration"},
+	FormatProbe:  {"check", "master", "severity", "live", "configured", "recommended", "parameter", "app", "bind"},
 }
 
 // FieldNames returns the Field keys the default parser of f may set, beside

@@ -8,6 +8,7 @@ var parsers = map[Format]Parser{
 	FormatNginxAccess: nginxAccessParser{},
 	FormatKernel:      kernelParser{},
 	FormatCaddy:       caddyParser{},
+	FormatProbe:       probeParser{},
 }
 
 // For returns the default parser of f (the `combined` layout for
