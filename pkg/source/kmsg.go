@@ -145,5 +145,10 @@ func kmsgSeq(rec []byte) (uint64, bool) {
 		return 0, false
 	}
 	seq, err := strconv.ParseUint(string(parts[1]), 10, 64)
-	return seq, err == nil
+	if err != nil {
+		// Not a number the kernel can write (its sequence is a u64): not
+		// a record. ParseUint's value on overflow is not a sequence.
+		return 0, false
+	}
+	return seq, true
 }

@@ -97,6 +97,8 @@ func TestKmsgSeq(t *testing.T) {
 		{"6,1234,5678901,-,caller=T1;x", 1234, true},
 		{"garbage", 0, false},
 		{"6,x,1,-;m", 0, false},
+		{"6,18446744073709551615,1,-;m", 18446744073709551615, true},
+		{",18700000000000000000,;", 0, false}, // past uint64: not a record
 	} {
 		seq, ok := kmsgSeq([]byte(tt.rec))
 		if seq != tt.seq || ok != tt.okay {
