@@ -24,6 +24,7 @@ import (
 	"github.com/sigtail/sigtail/pkg/correlate"
 	"github.com/sigtail/sigtail/pkg/daemon"
 	"github.com/sigtail/sigtail/pkg/parse"
+	"github.com/sigtail/sigtail/pkg/probe"
 	"github.com/sigtail/sigtail/pkg/sink"
 )
 
@@ -49,9 +50,13 @@ type runConfig struct {
 	NginxAccessFormat string `yaml:"nginx_access_format"`
 	FromStart         bool   `yaml:"from_start"`
 	// MaxGroups caps the incidents and pending groups one rule keeps.
-	MaxGroups int      `yaml:"max_groups"`
-	Kernel    *bool    `yaml:"kernel"`
-	Units     []string `yaml:"units"`
+	MaxGroups int `yaml:"max_groups"`
+	// Probe turns the process-table probe off with false; ProbeInterval
+	// is how often it samples.
+	Probe         *bool         `yaml:"probe"`
+	ProbeInterval time.Duration `yaml:"probe_interval"`
+	Kernel        *bool         `yaml:"kernel"`
+	Units         []string      `yaml:"units"`
 	// Outputs are where incidents go, in order (default: stdout).
 	Outputs []outputConfig `yaml:"outputs"`
 	// SpoolDir holds the spools of outputs that name none
@@ -106,6 +111,8 @@ func cmdRun(ctx context.Context, env *env, args []string) (int, error) {
 	host := fs.String("host", "", "host `NAME` in incidents (default: this host's name)")
 	fromStart := fs.Bool("from-start", false, "read files with no saved position from their start instead of their end")
 	kernel := fs.Bool("kernel", true, "follow the kernel log (/dev/kmsg, or journalctl -k where it cannot be read)")
+	probeOn := fs.Bool("probe", true, "sample the process table for Gunicorn masters and workers (metrics and incidents; see sigtail audit)")
+	probeEvery := fs.Duration("probe-interval", 0, "how often the process table is sampled (default 10s)")
 	var units multiFlag
 	fs.Var(&units, "unit", "follow this journald `UNIT`'s messages (repeatable; adds to the config's units)")
 	var outputs multiFlag
@@ -213,7 +220,20 @@ func cmdRun(ctx context.Context, env *env, args []string) (int, error) {
 		}
 		return errors.Join(errs...)
 	}
+	var prober daemon.Prober
+	probeWanted := *probeOn
+	if rc.Probe != nil && !flagSet(fs, "probe") {
+		probeWanted = *rc.Probe
+	}
+	if probeWanted {
+		prober = probe.New("/", probe.Options{})
+	}
+	every := *probeEvery
+	if every == 0 {
+		every = rc.ProbeInterval
+	}
 	d := daemon.New(daemon.Config{
+		Probe: prober, ProbeEvery: every,
 		Files: srcs, Kernel: followKernel, Units: units, Catalog: cfg.Catalog, Set: cfg.Set, Parsers: cfg.Parsers, Location: cfg.Location,
 		Positions: store, Sinks: sinks, Correlate: correlate.Options{Host: name, MaxGroups: rc.MaxGroups},
 		FromStart: *fromStart || rc.FromStart, Metrics: metrics, Log: env.log.With().Str("component", "daemon").Logger(),

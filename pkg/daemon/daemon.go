@@ -37,6 +37,7 @@ import (
 	"github.com/sigtail/sigtail/pkg/match"
 	"github.com/sigtail/sigtail/pkg/merge"
 	"github.com/sigtail/sigtail/pkg/parse"
+	"github.com/sigtail/sigtail/pkg/probe"
 	"github.com/sigtail/sigtail/pkg/sink"
 	"github.com/sigtail/sigtail/pkg/source"
 )
@@ -98,6 +99,11 @@ type Config struct {
 	GlobEvery time.Duration
 	// FromStart reads files with no saved position from their first byte.
 	FromStart bool
+	// Probe samples the process table every ProbeEvery (default 10s); nil
+	// runs none. Its findings enter the pipeline as records of their own
+	// source ("probe", format probe) and its counts are on /metrics.
+	Probe      Prober
+	ProbeEvery time.Duration
 	Metrics   *Metrics
 	Log       zerolog.Logger
 }
@@ -124,6 +130,9 @@ func New(cfg Config) *Daemon {
 	}
 	if cfg.IdleFlush <= 0 {
 		cfg.IdleFlush = 300 * time.Millisecond
+	}
+	if cfg.ProbeEvery <= 0 {
+		cfg.ProbeEvery = 10 * time.Second
 	}
 	if cfg.MergeWait <= 0 {
 		cfg.MergeWait = 5 * time.Second
@@ -406,6 +415,21 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	workers := newWorkerGauge(cfg.Metrics)
 
+	// The process-table probe: one goroutine samples, the loop turns what
+	// it found into records of the "probe" input of the merge (idle
+	// between samples: it holds no log back, and a log behind holds its
+	// records back until the logs' time reaches the sample's).
+	probeIn := -1
+	snaps := make(chan *probe.Snapshot, 1)
+	var probeRec probeRecords
+	if cfg.Probe != nil {
+		probeIn = mrg.Add()
+		mrg.SetIdle(probeIn, true)
+		probeSrc := &fileState{path: "probe", kind: "probe", format: parse.FormatProbe, input: probeIn}
+		probeRec = probeRecords{src: probeSrc, metrics: cfg.Metrics}
+		readers.Go(func() { d.runProbe(readCtx, snaps) })
+	}
+
 	tick := time.NewTicker(cfg.Tick)
 	defer tick.Stop()
 	globs := time.NewTicker(cfg.GlobEvery)
@@ -528,6 +552,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 				default:
 				}
 				break
+			}
+			drain()
+		case snap := <-snaps:
+			for _, r := range probeRec.records(snap, d.set.Load()) {
+				mrg.Push(probeIn, r)
 			}
 			drain()
 		case <-tick.C:
@@ -757,7 +786,9 @@ func (d *Daemon) read(ctx context.Context, st *fileState, lines <-chan source.Li
 		if st.kind != "file" || last == (source.Position{}) {
 			return true
 		}
-		return eofAt.Ino == last.Ino && eofAt.Dev == last.Dev && last.Offset >= eofAt.Offset
+		// The fingerprint too: after a truncation the same inode's offsets
+		// start again from 0.
+		return eofAt.Ino == last.Ino && eofAt.Dev == last.Dev && eofAt.Fingerprint == last.Fingerprint && last.Offset >= eofAt.Offset
 	}
 	ps := parse.NewStream(parse.StreamConfig{
 		Format:   st.format,

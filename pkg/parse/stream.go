@@ -102,8 +102,9 @@ func (s *StreamStats) Main() Format {
 }
 
 // formatOrder is the order formats are tried in when nothing says better.
-// It is Formats, fixed here so StreamStats can be an array.
-var formatOrder = [...]Format{FormatGunicorn, FormatNginxError, FormatNginxAccess, FormatKernel, FormatCaddy}
+// It is Formats and the probe's own (a saved daemon record read back),
+// fixed here so StreamStats can be an array.
+var formatOrder = [...]Format{FormatGunicorn, FormatNginxError, FormatNginxAccess, FormatKernel, FormatCaddy, FormatProbe}
 
 func formatIndex(f Format) int {
 	switch f {
@@ -117,6 +118,8 @@ func formatIndex(f Format) int {
 		return 3
 	case FormatCaddy:
 		return 4
+	case FormatProbe:
+		return 5
 	}
 	return len(formatOrder)
 }
