@@ -84,7 +84,9 @@ type Config struct {
 	// quiet (resolutions, absences); injected so tests control it.
 	Now func() time.Time
 	// Tick is how often the clock is read and positions are saved
-	// (default 1s); Poll how often idle files are looked at (default 250ms).
+	// when something changed (default 250ms: a crash repeats at most that
+	// much, and a rotated file is rarely rotated away again sooner); Poll
+	// how often idle files are looked at without inotify (default 250ms).
 	Tick, Poll time.Duration
 	// IdleFlush is how long a log may be quiet before the record being
 	// joined (a traceback) is taken as complete and the log as caught up,
@@ -123,7 +125,7 @@ type reloadReq struct {
 // New returns a daemon for cfg.
 func New(cfg Config) *Daemon {
 	if cfg.Tick <= 0 {
-		cfg.Tick = time.Second
+		cfg.Tick = 250 * time.Millisecond
 	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = 250 * time.Millisecond
@@ -341,6 +343,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	// on for every log and a restart loses none of them.
 	var unsent []unsentIncident
 	var restored savedDaemon
+	// changed says a record, a position or an incident came since the
+	// last save: a quiet daemon writes nothing.
+	changed := true
 	if cfg.Positions != nil {
 		if b := cfg.Positions.State(); len(b) > 0 {
 			if err := json.Unmarshal(b, &restored); err != nil {
@@ -364,6 +369,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	emit := func(inc *incident.Incident) {
 		emitted++
+		changed = true
 		cfg.Metrics.Incidents.WithLabelValues(inc.Rule, inc.Severity.String(), string(inc.Status)).Inc()
 		for i := range cfg.Sinks {
 			// Sinks own their retries and spooling; an error here means the
@@ -439,9 +445,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 	saveFailing := false
 	var savedAt time.Time
 	save := func() {
-		if cfg.Positions == nil {
+		if cfg.Positions == nil || !changed {
 			return
 		}
+		changed = false
 		savedAt = cfg.Now()
 		for path, st := range files {
 			pos := st.last
@@ -520,6 +527,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 	}
 	handle := func(r record) {
+		changed = true
 		st := r.src
 		if r.hits != nil {
 			mrg.Push(st.input, r)

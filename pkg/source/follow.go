@@ -630,8 +630,13 @@ func (r *run) truncated(ctx context.Context, of *openFile, again bool) error {
 		then = "reading it from its start"
 	}
 	r.note(ctx, "truncated", of.name, fmt.Sprintf("at offset %d; %s; %s", rpos, how, then))
-	if seen > end {
+	switch {
+	case seen > end:
 		r.note(ctx, "lost", of.name, fmt.Sprintf("%d bytes destroyed by a truncation before they could be read", seen-end))
+	case how == "no copy of it found":
+		// Nothing unread was seen, but what was written between the last
+		// look and the truncation is gone with no copy to read it from.
+		r.note(ctx, "lost", of.name, fmt.Sprintf("truncated with no copy at offset %d: lines written after the last read, if any, were destroyed unread (how many cannot be known)", rpos))
 	}
 	if again {
 		of.restart()
