@@ -231,6 +231,12 @@ func (e *Engine) apply(rt *ruleRT, ev *parse.Event, hits []*match.Hit, at time.T
 	}
 	if r.Kind == catalog.KindAbsence && rt.isFollowUp(hits) {
 		st.cond.(*absence).followed() // what was awaited came
+		if st.inc != nil {
+			// Late, but it came: the problem is over (the service started
+			// again), and the incident stops taking records now rather than
+			// after its quiet period.
+			e.resolve(st, emit)
+		}
 		return
 	}
 	if st.inc != nil && at.Sub(st.lastAt) > rt.quiet() {

@@ -74,3 +74,20 @@ func TestSequenceUnless(t *testing.T) {
 }
 
 func pid7() map[string]string { return map[string]string{"pid": "7"} }
+
+// TestAbsenceRecovered: the awaited record coming after the absence's
+// incident opened ends it at once (the service started again), and what
+// comes after is no longer taken in.
+func TestAbsenceRecovered(t *testing.T) {
+	r := &catalog.Rule{ID: "r.down", Title: "down", Severity: incident.SeverityCritical, Detectable: true, Kind: catalog.KindAbsence,
+		Signatures: []string{"g.shutdown", "g.start"}, Absent: []string{"g.start"}, Within: time.Minute, Count: 1, Cooldown: time.Hour}
+	child := &catalog.Rule{ID: "r.exits", Title: "exits", Severity: incident.SeverityInfo, Detectable: true, Signatures: []string{"g.exit"},
+		Count: 1, Cooldown: time.Minute, YieldTo: []catalog.Yield{{Rule: "r.down", Within: 30 * time.Second}}}
+	got := multi(t, []*catalog.Rule{r, child}, []feed{{0, "g.shutdown", nil}, {90, "other", nil}, {100, "g.start", nil}, {110, "g.exit", nil}}, 120)
+	if len(got["r.down"]) != 1 || got["r.down"][0].Status != incident.StatusResolved || !got["r.down"][0].LastSeen.Before(t0.Add(101*time.Second)) {
+		t.Fatalf("service down: %+v", got["r.down"])
+	}
+	if len(got["r.exits"]) != 1 {
+		t.Errorf("a worker exit after the recovery was taken in: %v", got)
+	}
+}
