@@ -105,7 +105,15 @@ func (e *Engine) Save() ([]byte, error) {
 	s := savedEngine{Version: savedVersion, Host: e.opts.Host, Now: e.now, Seq: e.seq, JoinNames: e.joinNames}
 	for _, key := range e.sortedKeys() {
 		st := e.live[key]
-		ss := savedState{Key: key, Rule: st.r.rule.ID, Cond: st.cond.save(), Incident: st.inc, FirstAt: st.firstAt,
+		inc := st.inc
+		if inc != nil {
+			// The rule's own texts come back from the catalog: a state of
+			// many incidents is saved often, and small.
+			light := *inc
+			light.Title, light.Parameters, light.References = "", nil, nil
+			inc = &light
+		}
+		ss := savedState{Key: key, Rule: st.r.rule.ID, Cond: st.cond.save(), Incident: inc, FirstAt: st.firstAt,
 			LastAt: st.lastAt, Values: st.values, Claimable: saveRecords(st.claimable), Emitted: st.emitted, Dirty: st.dirty,
 			EndedAfter: st.endedAfter + 1}
 		if rc, ok := st.cond.(*ratio); ok {
@@ -167,6 +175,9 @@ func (e *Engine) Restore(data []byte) error {
 			rc.share, rc.requests, rc.of = ss.Cond.Share, ss.Cond.Requests, ss.Cond.Of
 		}
 		st.inc, st.firstAt, st.lastAt = ss.Incident, ss.FirstAt, ss.LastAt
+		if st.inc != nil {
+			st.inc.Title, st.inc.Parameters, st.inc.References = rt.rule.Title, rt.rule.Parameters, rt.rule.References
+		}
 		if ss.Values != nil {
 			st.values = ss.Values
 		}

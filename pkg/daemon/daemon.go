@@ -84,8 +84,8 @@ type Config struct {
 	// quiet (resolutions, absences); injected so tests control it.
 	Now func() time.Time
 	// Tick is how often the clock is read and positions are saved
-	// when something changed (default 250ms: a crash repeats at most that
-	// much, and a rotated file is rarely rotated away again sooner); Poll
+	// when something changed (default 1s: a crash repeats at most that
+	// much; the state of a thousand open incidents is a megabyte); Poll
 	// how often idle files are looked at without inotify (default 250ms).
 	Tick, Poll time.Duration
 	// IdleFlush is how long a log may be quiet before the record being
@@ -125,7 +125,7 @@ type reloadReq struct {
 // New returns a daemon for cfg.
 func New(cfg Config) *Daemon {
 	if cfg.Tick <= 0 {
-		cfg.Tick = 250 * time.Millisecond
+		cfg.Tick = time.Second
 	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = 250 * time.Millisecond
