@@ -1,7 +1,11 @@
 package probe
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,6 +30,16 @@ const wsgiApp = `def app(environ, start_response):
 // test. It returns the master's pid.
 func startGunicorn(t *testing.T, args ...string) int {
 	t.Helper()
+	pid, _ := startGunicornApp(t, wsgiApp, "", args...)
+	return pid
+}
+
+// startGunicornApp starts Gunicorn as startGunicorn does, serving app (the
+// source of app.py, whose WSGI callable is app) on bind; an empty bind is
+// a unix socket in the temporary directory, whose path is returned as
+// sock.
+func startGunicornApp(t *testing.T, app, bind string, args ...string) (pid int, sock string) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("starts real Gunicorn masters: not with -short")
 	}
@@ -37,7 +51,7 @@ func startGunicorn(t *testing.T, args ...string) int {
 		t.Skipf("%s --version fails, so it cannot run here: %v: %s", bin, err, out)
 	}
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "app.py"), []byte(wsgiApp), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "app.py"), []byte(app), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	logFile, err := os.Create(filepath.Join(dir, "gunicorn.log"))
@@ -45,7 +59,11 @@ func startGunicorn(t *testing.T, args ...string) int {
 		t.Fatal(err)
 	}
 	defer logFile.Close()
-	args = append(args, "--bind", "unix:"+filepath.Join(dir, "g.sock"), "app:app")
+	if bind == "" {
+		sock = filepath.Join(dir, "g.sock")
+		bind = "unix:" + sock
+	}
+	args = append(args, "--bind", bind, "app:app")
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = logFile, logFile
@@ -53,7 +71,7 @@ func startGunicorn(t *testing.T, args ...string) int {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting %s %s: %v", bin, strings.Join(args, " "), err)
 	}
-	pid := cmd.Process.Pid
+	pid = cmd.Process.Pid
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	t.Cleanup(func() {
@@ -79,7 +97,7 @@ func startGunicorn(t *testing.T, args ...string) int {
 			t.Logf("gunicorn's log:\n%s", b)
 		}
 	})
-	return pid
+	return pid, sock
 }
 
 // waitWorkers samples until master pid has n live workers, and returns
@@ -232,4 +250,225 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("waited 30 s for %s", what)
 		}
 	}
+}
+
+// leakApp keeps 20 MiB more on each request to /leak, in a module-level
+// list: the worker that serves them grows, its siblings do not. It answers
+// with its pid and how many chunks it holds.
+const leakApp = `import os
+
+LEAK = []
+
+def app(environ, start_response):
+    if environ["PATH_INFO"] == "/leak":
+        LEAK.append(b"x" * (20 << 20))  # written, so resident
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"%d %d\n" % (os.getpid(), len(LEAK))]
+`
+
+// TestAuditRealGunicornMemoryLeak makes one of three workers leak and
+// checks that memory.leak names it. Sync workers take turns at accept
+// (sequential requests spread evenly over them), so the two siblings are
+// stopped (SIGSTOP) while the /leak requests are sent: only the leaker can
+// accept them. They run again before the audit.
+func TestAuditRealGunicornMemoryLeak(t *testing.T) {
+	pid, sock := startGunicornApp(t, leakApp, "", "--workers", "3")
+	p := New("/", Options{})
+	m := waitWorkers(t, p, pid, 3)
+	leaker := m.Workers[0].PID
+	var siblings []int
+	for _, w := range m.Workers[1:] {
+		siblings = append(siblings, w.PID)
+	}
+	cont := func() {
+		for _, s := range siblings {
+			_ = syscall.Kill(s, syscall.SIGCONT)
+		}
+	}
+	t.Cleanup(cont)
+	for _, s := range siblings {
+		if err := syscall.Kill(s, syscall.SIGSTOP); err != nil {
+			t.Fatal(err)
+		}
+	}
+	client := &http.Client{
+		Timeout: 10 * time.Second,
+		Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", sock)
+		}},
+	}
+	defer client.CloseIdleConnections()
+
+	// Leak until the leaker holds at least 3× the larger sibling and
+	// 100 MiB more: well past the check's 2× and 64 MiB.
+	var leakRSS, sibRSS uint64
+	chunks := 0
+	for chunks < 20 {
+		resp, err := client.Get("http://gunicorn/leak")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET /leak: %s, %v: %q", resp.Status, err, body)
+		}
+		var served int
+		if _, err := fmt.Sscanf(string(body), "%d %d", &served, &chunks); err != nil || served != leaker {
+			t.Fatalf("GET /leak answered %q (%v): want worker %d, its siblings are stopped", body, err, leaker)
+		}
+		s, err := p.Sample(time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		leakRSS, sibRSS = 0, 0
+		for _, w := range findMaster(t, s, pid).Workers {
+			if w.PID == leaker {
+				leakRSS = w.RSS
+			} else {
+				sibRSS = max(sibRSS, w.RSS)
+			}
+		}
+		if sibRSS > 0 && leakRSS >= 3*sibRSS && leakRSS-sibRSS >= 100<<20 {
+			break
+		}
+	}
+	if leakRSS < 3*sibRSS || leakRSS-sibRSS < 100<<20 {
+		t.Fatalf("after %d chunks of 20 MiB worker %d has RSS %s, its siblings up to %s", chunks, leaker, fmtBytes(leakRSS), fmtBytes(sibRSS))
+	}
+	if leakRSS < uint64(chunks)*20<<20 {
+		t.Errorf("worker %d holds %d chunks of 20 MiB but its RSS is %s", leaker, chunks, fmtBytes(leakRSS))
+	}
+	cont()
+	waitFor(t, "the siblings to run again", func() bool {
+		s, err := p.Sample(time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range findMaster(t, s, pid).Workers {
+			if w.State == "T" {
+				return false
+			}
+		}
+		return true
+	})
+
+	_, m, r := auditMaster(t, p, pid, 300*time.Millisecond)
+	if n := m.LiveWorkers(); n != 3 {
+		t.Fatalf("%d live workers, want the 3 started", n)
+	}
+	f, ok := findFinding(r, "memory.leak", pid)
+	if !ok {
+		t.Fatalf("no memory.leak finding; findings: %+v", r.Findings)
+	}
+	if f.Insight != "Application memory leak causes OOM after extended uptime" {
+		t.Errorf("insight %q", f.Insight)
+	}
+	if want := fmt.Sprintf("worker %d has RSS ", leaker); !strings.HasPrefix(f.Measured, want) {
+		t.Errorf("measured %q, want it to start %q", f.Measured, want)
+	}
+	for _, s := range siblings {
+		if strings.Contains(f.Measured, strconv.Itoa(s)) {
+			t.Errorf("measured %q names sibling %d", f.Measured, s)
+		}
+	}
+	if !strings.Contains(f.Command, fmt.Sprintf("/proc/%d/", leaker)) {
+		t.Errorf("command %q is not about worker %d", f.Command, leaker)
+	}
+	t.Logf("%d chunks of 20 MiB: %s", chunks, f.Measured)
+}
+
+// sleepApp is a sync app blocked on I/O: 5 s per request, no CPU.
+const sleepApp = `import time
+
+def app(environ, start_response):
+    time.sleep(5)
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"slept\n"]
+`
+
+// TestAuditRealGunicornBacklog fills the accept queue of two sync workers
+// asleep in the app and checks that the audit says they wait on I/O while
+// requests queue. The bind is TCP: the accept queue of a unix socket is not
+// in /proc.
+func TestAuditRealGunicornBacklog(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real Gunicorn masters: not with -short")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bind := l.Addr().String()
+	l.Close()
+	pid, _ := startGunicornApp(t, sleepApp, bind, "--workers", "2", "--backlog", "64", "--timeout", "30", "--graceful-timeout", "1")
+	p := New("/", Options{})
+	waitWorkers(t, p, pid, 2)
+
+	// Each worker accepts one connection and sleeps 5 s in it; the rest
+	// wait in the accept queue. Nobody reads the answers.
+	const clients = 20
+	start := time.Now()
+	for i := range clients {
+		c, err := net.DialTimeout("tcp", bind, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		if _, err := fmt.Fprintf(c, "GET /slow/%d HTTP/1.1\r\nHost: %s\r\n\r\n", i, bind); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := clients - 2
+	queue := func(m *Master) int {
+		for _, l := range m.Listeners {
+			if l.Bind == bind {
+				return l.Queue
+			}
+		}
+		t.Fatalf("master %d has no listener %s: %+v", pid, bind, m.Listeners)
+		return 0
+	}
+	waitFor(t, fmt.Sprintf("an accept queue of %d", want), func() bool {
+		s, err := p.Sample(time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return queue(findMaster(t, s, pid)) == want
+	})
+	time.Sleep(100 * time.Millisecond) // the two accepted requests reach time.sleep
+
+	_, m, r := auditMaster(t, p, pid, 500*time.Millisecond)
+	if d := time.Since(start); d > 4500*time.Millisecond {
+		t.Logf("the audit ended %v after the requests were sent: the first 5 s sleeps may be over", d)
+	}
+	if q := queue(m); q != want {
+		t.Fatalf("accept queue %d at the audit, want %d (%d connections, 2 accepted)", q, want, clients)
+	}
+	for _, w := range m.Workers {
+		if !w.Sampled || w.Working() {
+			t.Errorf("worker %+v: want sampled and idle, asleep in the app", w)
+		}
+	}
+	f, ok := findFinding(r, "workers.io_wait", pid)
+	if !ok {
+		t.Fatalf("no workers.io_wait finding; findings: %+v; not checked: %+v", r.Findings, r.NotChecked)
+	}
+	if f.Insight != "Requests queue in connection backlog when workers are saturated" {
+		t.Errorf("insight %q", f.Insight)
+	}
+	if wantQ := fmt.Sprintf("accept queue %d on %s (at most 64)", want, bind); !strings.Contains(f.Measured, wantQ) {
+		t.Errorf("measured %q, want %q in it", f.Measured, wantQ)
+	}
+	if !strings.Contains(f.Measured, "2 of 2 workers used no CPU") {
+		t.Errorf("measured %q, want both workers idle", f.Measured)
+	}
+	if f.Current != "sync" {
+		t.Errorf("current %q, want sync", f.Current)
+	}
+	if g, ok := findFinding(r, "workers.saturated", pid); ok {
+		t.Errorf("workers.saturated as well as workers.io_wait: %+v", g)
+	}
+	t.Logf("finding: %s", f.Measured)
 }
