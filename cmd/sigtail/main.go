@@ -33,6 +33,7 @@ Usage:
   sigtail run [flags]               follow the logs until stopped (the daemon)
   sigtail scan [flags] FILE...      scan finished logs (plain, .gz, or - for stdin)
   sigtail test [flags] LINE|FILE    show every signature a line or file matches
+  sigtail audit [flags]             Gunicorn masters in the process table, against the catalog's advice
   sigtail lint [--catalog DIR]      validate a catalog
   sigtail catalog [--catalog DIR] [signatures|rules|explain ID]
                                     list the catalog, or explain one rule or signature
