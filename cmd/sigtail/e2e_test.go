@@ -532,7 +532,7 @@ func (s *stack) stopServers() {
 
 func (s *stack) startSigtail() {
 	args := []string{s.tools.sigtail, "run",
-		"--positions", s.path("positions.json"), "--listen", "none", "--kernel=false",
+		"--positions", s.path("positions.json"), "--listen", "none", "--kernel=false", "--probe=false",
 		"--timezone", "UTC", "--host", "e2e", "--from-start"}
 	for _, n := range append(slices.Clone(logNames), clockLog) {
 		args = append(args, "--file", s.path(n))

@@ -48,7 +48,7 @@ func TestOutputConfigErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := filepath.Join(dir, "c.yaml")
 			os.WriteFile(cfg, []byte(tt.yaml+"spool_dir: "+filepath.Join(dir, "spool")+"\n"), 0o644)
-			code, _, stderr := runCmd(t, "", "run", "--config", cfg, "--file", filepath.Join(dir, "x.log"), "--positions", "none", "--listen", "none", "--kernel=false")
+			code, _, stderr := runCmd(t, "", "run", "--config", cfg, "--file", filepath.Join(dir, "x.log"), "--positions", "none", "--listen", "none", "--kernel=false", "--probe=false")
 			if code != 2 || !strings.Contains(stderr, tt.want) {
 				t.Errorf("exit %d, stderr %q, want 2 and %q", code, stderr, tt.want)
 			}
@@ -160,7 +160,7 @@ spool_dir: `+filepath.Join(dir, "spool")+`
 	var out, errb syncBuffer
 	done := make(chan int)
 	go func() {
-		done <- run(ctx, []string{"run", "--config", cfg, "--file", logPath, "--positions", "none", "--listen", "none", "--kernel=false", "--timezone", "UTC"},
+		done <- run(ctx, []string{"run", "--config", cfg, "--file", logPath, "--positions", "none", "--listen", "none", "--kernel=false", "--probe=false", "--timezone", "UTC"},
 			strings.NewReader(""), &out, &errb)
 	}()
 	deadline := time.Now().Add(30 * time.Second) // the engine holds the record a few seconds

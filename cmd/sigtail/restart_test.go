@@ -29,6 +29,7 @@ func TestRunRestartKeepsIncidents(t *testing.T) {
 	cfg := filepath.Join(dir, "sigtail.yaml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf(`files: [{path: %q}]
 kernel: false
+probe: false
 positions: %q
 spool_dir: %q
 listen: none

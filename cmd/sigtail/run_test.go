@@ -61,7 +61,7 @@ func TestRunFollowsAndStops(t *testing.T) {
 	var out, errb syncBuffer
 	done := make(chan int)
 	go func() {
-		done <- run(ctx, []string{"run", "--file", logPath, "--positions", pos, "--listen", "127.0.0.1:0", "--kernel=false", "--timezone", "UTC"},
+		done <- run(ctx, []string{"run", "--file", logPath, "--positions", pos, "--listen", "127.0.0.1:0", "--kernel=false", "--probe=false", "--timezone", "UTC"},
 			strings.NewReader(""), &out, &errb)
 	}()
 	// Wait until it follows the file, then append.

@@ -125,7 +125,7 @@ func torture(t *testing.T, bin, mode string, rotations, kills int) tortureResult
 	errf, _ := os.OpenFile(errPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	defer errf.Close()
 	args := []string{"run", "--file", logPath, "--positions", filepath.Join(dir, "positions.json"), "--listen", "none",
-		"--kernel=false", "--timezone", "UTC", "--host", "torture", "--from-start", "--catalog", "../../pkg/daemon/testdata/catalog"}
+		"--kernel=false", "--probe=false", "--timezone", "UTC", "--host", "torture", "--from-start", "--catalog", "../../pkg/daemon/testdata/catalog"}
 	start := func() *exec.Cmd {
 		cmd := exec.Command(bin, args...)
 		cmd.Stdout, cmd.Stderr = out, errf
