@@ -72,6 +72,7 @@ type ruleRT struct {
 	stepOf map[string][]int
 	isOf   map[string]bool // ratio numerator / absence follow-up signatures
 	unless map[string]bool // sequence: signatures that void the steps before them
+	voidAt time.Time       // sequence: the latest unless record; steps before it are void
 }
 
 type yielder struct {
@@ -213,12 +214,11 @@ func (e *Engine) route(rt *ruleRT, ev *parse.Event, hits []*match.Hit, at time.T
 func (e *Engine) apply(rt *ruleRT, ev *parse.Event, hits []*match.Hit, at time.Time, seq uint64, emit Emit) {
 	if rt.unless != nil && rt.voids(hits) {
 		// It proves the premise false for every sequence begun before it,
-		// whatever its group: it is no step of any.
-		for _, st := range rt.states {
-			if sq, ok := st.cond.(*sequence); ok && st.inc == nil {
-				sq.void(at)
-			}
-		}
+		// whatever its group: it is no step of any. Said once for the rule
+		// (a sequence drops the steps before it when it next looks): one
+		// served request costs the same with ten pending groups or a
+		// thousand.
+		rt.voidAt = maxTime(rt.voidAt, at)
 		return
 	}
 	st := e.stateFor(rt, ev, hits, emit)

@@ -53,7 +53,7 @@ type Options struct {
 	UpdateEvery time.Duration
 	// MaxClaimable caps the records an incident of a rule that yields
 	// keeps while another rule's incident may still take them over
-	// (default 10000); past it the oldest stays the incident's own.
+	// (default 1000); past it the oldest stays the incident's own.
 	MaxClaimable int
 	// MaxGroups caps the groups (incidents and pending windows) one rule
 	// keeps at once (default 1000); past it the oldest tenth are closed,
@@ -76,7 +76,7 @@ func (o *Options) defaults() {
 		o.UpdateEvery = time.Minute
 	}
 	if o.MaxClaimable <= 0 {
-		o.MaxClaimable = 10000
+		o.MaxClaimable = 1000
 	}
 	if o.MaxGroups <= 0 {
 		o.MaxGroups = 1000

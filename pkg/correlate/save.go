@@ -18,12 +18,14 @@ const savedVersion = 1
 // stopped, the open incidents and the pending windows, sequences and
 // absences. JSON, so that a person can read what a daemon kept.
 type savedEngine struct {
-	Version   int          `json:"version"`
-	Host      string       `json:"host"`
-	Now       time.Time    `json:"now"`
-	Seq       uint64       `json:"seq"`
-	JoinNames []string     `json:"join_names,omitempty"`
-	States    []savedState `json:"states"`
+	Version   int       `json:"version"`
+	Host      string    `json:"host"`
+	Now       time.Time `json:"now"`
+	Seq       uint64    `json:"seq"`
+	JoinNames []string  `json:"join_names,omitempty"`
+	// VoidAt is, per sequence rule with unless, its latest voiding record.
+	VoidAt map[string]time.Time `json:"void_at,omitempty"`
+	States []savedState         `json:"states"`
 }
 
 type savedState struct {
@@ -103,6 +105,14 @@ func restoreRecords(rs []savedRecord) []record {
 // records after it to what came before.
 func (e *Engine) Save() ([]byte, error) {
 	s := savedEngine{Version: savedVersion, Host: e.opts.Host, Now: e.now, Seq: e.seq, JoinNames: e.joinNames}
+	for _, rt := range e.order {
+		if !rt.voidAt.IsZero() {
+			if s.VoidAt == nil {
+				s.VoidAt = map[string]time.Time{}
+			}
+			s.VoidAt[rt.rule.ID] = rt.voidAt
+		}
+	}
 	for _, key := range e.sortedKeys() {
 		st := e.live[key]
 		inc := st.inc
@@ -145,6 +155,7 @@ func (e *Engine) Restore(data []byte) error {
 	e.live = map[string]*state{}
 	for _, rt := range e.order {
 		rt.states = map[string]*state{}
+		rt.voidAt = s.VoidAt[rt.rule.ID]
 	}
 	e.now, e.seq, e.swept, e.nextDue = s.Now, s.Seq, time.Time{}, time.Time{}
 	// Join values are kept by the position of their name, which may have

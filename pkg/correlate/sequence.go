@@ -23,6 +23,9 @@ func (c *sequence) add(r *record, hits []*match.Hit) []record {
 		c.steps = make([][]record, len(c.r.rule.Steps))
 	}
 	c.expire(r.at)
+	if !c.r.voidAt.IsZero() {
+		c.void(c.r.voidAt)
+	}
 	for _, h := range hits {
 		for _, i := range c.r.stepOf[h.Signature.ID] {
 			if n := len(c.steps[i]); n > 0 && c.steps[i][n-1].seq == r.seq {
