@@ -68,11 +68,12 @@ type ruleRT struct {
 	key       string // the state key of an ungrouped rule
 	// states are the rule's live states by key: the rules it yields to
 	// look its records up there.
-	states map[string]*state
-	stepOf map[string][]int
-	isOf   map[string]bool // ratio numerator / absence follow-up signatures
-	unless map[string]bool // sequence: signatures that void the steps before them
-	voidAt time.Time       // sequence: the latest unless record; steps before it are void
+	states  map[string]*state
+	stepOf  map[string][]int
+	isOf    map[string]bool // ratio numerator / absence follow-up signatures
+	unless  map[string]bool // sequence: signatures that void the steps before them
+	voidAt  time.Time       // sequence: the latest unless record; steps before it are void
+	voidSeq uint64          // and its number (a step of the same time before it is void too)
 }
 
 type yielder struct {
@@ -218,7 +219,9 @@ func (e *Engine) apply(rt *ruleRT, ev *parse.Event, hits []*match.Hit, at time.T
 		// (a sequence drops the steps before it when it next looks): one
 		// served request costs the same with ten pending groups or a
 		// thousand.
-		rt.voidAt = maxTime(rt.voidAt, at)
+		if !at.Before(rt.voidAt) {
+			rt.voidAt, rt.voidSeq = at, seq
+		}
 		return
 	}
 	st := e.stateFor(rt, ev, hits, emit)

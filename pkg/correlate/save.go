@@ -23,8 +23,9 @@ type savedEngine struct {
 	Now       time.Time `json:"now"`
 	Seq       uint64    `json:"seq"`
 	JoinNames []string  `json:"join_names,omitempty"`
-	// VoidAt is, per sequence rule with unless, its latest voiding record.
-	VoidAt map[string]time.Time `json:"void_at,omitempty"`
+	// VoidAt is, per sequence rule with unless, its latest voiding record
+	// (time and number).
+	VoidAt map[string]savedVoid `json:"void_at,omitempty"`
 	States []savedState         `json:"states"`
 }
 
@@ -50,6 +51,11 @@ type condState struct {
 	Share    string          `json:"share,omitempty"`
 	Requests string          `json:"requests,omitempty"`
 	Of       int             `json:"of,omitempty"`
+}
+
+type savedVoid struct {
+	At  time.Time `json:"at"`
+	Seq uint64    `json:"seq"`
 }
 
 type savedBucket struct {
@@ -108,9 +114,9 @@ func (e *Engine) Save() ([]byte, error) {
 	for _, rt := range e.order {
 		if !rt.voidAt.IsZero() {
 			if s.VoidAt == nil {
-				s.VoidAt = map[string]time.Time{}
+				s.VoidAt = map[string]savedVoid{}
 			}
-			s.VoidAt[rt.rule.ID] = rt.voidAt
+			s.VoidAt[rt.rule.ID] = savedVoid{At: rt.voidAt, Seq: rt.voidSeq}
 		}
 	}
 	for _, key := range e.sortedKeys() {
@@ -155,7 +161,7 @@ func (e *Engine) Restore(data []byte) error {
 	e.live = map[string]*state{}
 	for _, rt := range e.order {
 		rt.states = map[string]*state{}
-		rt.voidAt = s.VoidAt[rt.rule.ID]
+		rt.voidAt, rt.voidSeq = s.VoidAt[rt.rule.ID].At, s.VoidAt[rt.rule.ID].Seq
 	}
 	e.now, e.seq, e.swept, e.nextDue = s.Now, s.Seq, time.Time{}, time.Time{}
 	// Join values are kept by the position of their name, which may have

@@ -24,7 +24,7 @@ func (c *sequence) add(r *record, hits []*match.Hit) []record {
 	}
 	c.expire(r.at)
 	if !c.r.voidAt.IsZero() {
-		c.void(c.r.voidAt)
+		c.void(c.r.voidAt, c.r.voidSeq)
 	}
 	for _, h := range hits {
 		for _, i := range c.r.stepOf[h.Signature.ID] {
@@ -80,14 +80,10 @@ func (c *sequence) chain() []record {
 	return chain
 }
 
-// void forgets the steps seen no later than at.
-func (c *sequence) void(at time.Time) {
+// void forgets the steps seen before the record (at, seq).
+func (c *sequence) void(at time.Time, seq uint64) {
 	for i, recs := range c.steps {
-		k := 0
-		for k < len(recs) && !recs[k].at.After(at) {
-			k++
-		}
-		c.steps[i] = recs[k:]
+		c.steps[i] = slices.DeleteFunc(recs, func(r record) bool { return r.at.Before(at) || r.at.Equal(at) && r.seq < seq })
 	}
 }
 
