@@ -106,8 +106,8 @@ type Config struct {
 	// source ("probe", format probe) and its counts are on /metrics.
 	Probe      Prober
 	ProbeEvery time.Duration
-	Metrics   *Metrics
-	Log       zerolog.Logger
+	Metrics    *Metrics
+	Log        zerolog.Logger
 }
 
 // Daemon follows the configured logs. New starts nothing; Run does.

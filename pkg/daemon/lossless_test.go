@@ -59,7 +59,9 @@ func TestDefaultStartKeepsPosition(t *testing.T) {
 	f, _ := os.OpenFile(logPath, os.O_APPEND|os.O_WRONLY, 0)
 	f.WriteString("[2026-11-24 10:00:00 +0000] [1] [CRITICAL] WORKER TIMEOUT (pid:42)\n")
 	f.Close()
-	runOnce(func(out *memSink) bool { return strings.Contains(strings.Join(out.rules(), " "), "gunicorn.worker_timeout:open") })
+	runOnce(func(out *memSink) bool {
+		return strings.Contains(strings.Join(out.rules(), " "), "gunicorn.worker_timeout:open")
+	})
 }
 
 // TestLoneTimeoutInBusyLog: a WORKER TIMEOUT among a steady 100 lines/s

@@ -77,7 +77,9 @@ func TestProbeRealGunicorn(t *testing.T) {
 	if testutil.ToFloat64(m.ProbeUp) != 1 {
 		t.Errorf("gunicorn_up is not 1")
 	}
-	waitUntil("the excess an incident", func() bool { return strings.Contains(strings.Join(out.rules(), " "), "gunicorn.excessive_workers:open") })
+	waitUntil("the excess an incident", func() bool {
+		return strings.Contains(strings.Join(out.rules(), " "), "gunicorn.excessive_workers:open")
+	})
 
 	// A worker killed is counted out, then its replacement in.
 	children, _ := os.ReadFile("/proc/" + label + "/task/" + label + "/children")
