@@ -249,25 +249,29 @@ func parseConfigFile(src string, isSetting func(string) bool) configFile {
 
 // topLevelColon is the index of the ':' ending a compound statement's
 // header, outside brackets and strings; -1 if none.
-func topLevelColon(s string) int {
+func topLevelColon(s string) int { return topLevel(s, 0, ':') }
+
+// topLevel is the index of the first c at or after from that stands
+// outside brackets and string literals; -1 if none.
+func topLevel(s string, from int, c byte) int {
 	depth := 0
 	var quote byte
-	for i := 0; i < len(s); i++ {
-		c := s[i]
+	for i := from; i < len(s); i++ {
+		b := s[i]
 		switch {
 		case quote != 0:
-			if c == '\\' {
+			if b == '\\' {
 				i++
-			} else if c == quote {
+			} else if b == quote {
 				quote = 0
 			}
-		case c == '\'' || c == '"':
-			quote = c
-		case c == '(' || c == '[' || c == '{':
+		case b == '\'' || b == '"':
+			quote = b
+		case b == '(' || b == '[' || b == '{':
 			depth++
-		case c == ')' || c == ']' || c == '}':
+		case b == ')' || b == ']' || b == '}':
 			depth--
-		case c == ':' && depth == 0:
+		case b == c && depth == 0:
 			return i
 		}
 	}
@@ -277,44 +281,24 @@ func topLevelColon(s string) int {
 // splitAssign splits `lhs = rhs` (or an augmented `lhs += rhs`, or an
 // annotated `name: int = rhs`) at its top-level assignment operator.
 func splitAssign(stmt string) (lhs, op, rhs string, ok bool) {
-	depth := 0
-	var quote byte
-	for i := 0; i < len(stmt); i++ {
-		c := stmt[i]
-		switch {
-		case quote != 0:
-			if c == '\\' {
-				i++
-			} else if c == quote {
-				quote = 0
-			}
-		case c == '\'' || c == '"':
-			quote = c
-		case c == '(' || c == '[' || c == '{':
-			depth++
-		case c == ')' || c == ']' || c == '}':
-			depth--
-		case c == '=' && depth == 0:
-			if i+1 < len(stmt) && stmt[i+1] == '=' {
-				return "", "", "", false // a comparison, not an assignment
-			}
-			if i > 0 && strings.IndexByte("=!<>", stmt[i-1]) >= 0 && !strings.HasSuffix(stmt[:i], "<<") && !strings.HasSuffix(stmt[:i], ">>") {
-				return "", "", "", false
-			}
-			lhs, op = stmt[:i], "="
-			for _, aug := range []string{"//", "**", ">>", "<<", "+", "-", "*", "/", "%", "&", "|", "^", "@"} {
-				if strings.HasSuffix(lhs, aug) {
-					lhs, op = lhs[:len(lhs)-len(aug)], aug+"="
-					break
-				}
-			}
-			if name, _, annotated := strings.Cut(lhs, ":"); annotated && op == "=" {
-				lhs = name
-			}
-			return strings.TrimSpace(lhs), op, stmt[i+1:], true
+	i := topLevel(stmt, 0, '=')
+	switch {
+	case i < 0, i+1 < len(stmt) && stmt[i+1] == '=':
+		return "", "", "", false // none, or a comparison
+	case i > 0 && strings.IndexByte("=!<>", stmt[i-1]) >= 0 && !strings.HasSuffix(stmt[:i], "<<") && !strings.HasSuffix(stmt[:i], ">>"):
+		return "", "", "", false
+	}
+	lhs, op = stmt[:i], "="
+	for _, aug := range []string{"//", "**", ">>", "<<", "+", "-", "*", "/", "%", "&", "|", "^", "@"} {
+		if strings.HasSuffix(lhs, aug) {
+			lhs, op = lhs[:len(lhs)-len(aug)], aug+"="
+			break
 		}
 	}
-	return "", "", "", false
+	if name, _, annotated := strings.Cut(lhs, ":"); annotated && op == "=" {
+		lhs = name
+	}
+	return strings.TrimSpace(lhs), op, stmt[i+1:], true
 }
 
 // assignTargets lists the plain names on the left of an assignment
