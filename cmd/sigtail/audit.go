@@ -35,13 +35,9 @@ func cmdAudit(ctx context.Context, env *env, args []string) (int, error) {
 		fs.Usage()
 		return exitErr, errUsage
 	}
-	threshold := incident.SeverityNone
-	if *failOn != "none" {
-		s, err := incident.ParseSeverity(*failOn)
-		if err != nil {
-			return exitErr, fmt.Errorf("--fail-on: %w", err)
-		}
-		threshold = s
+	threshold, err := parseFailOn(*failOn)
+	if err != nil {
+		return exitErr, err
 	}
 	if *output != "text" && *output != "json" {
 		return exitErr, fmt.Errorf("--output %q: want text or json", *output)

@@ -105,13 +105,9 @@ func cmdScan(ctx context.Context, env *env, args []string) (int, error) {
 		fs.Usage()
 		return exitErr, errUsage
 	}
-	threshold := incident.SeverityNone
-	if *failOn != "none" {
-		s, err := incident.ParseSeverity(*failOn)
-		if err != nil {
-			return exitErr, fmt.Errorf("--fail-on: %w", err)
-		}
-		threshold = s
+	threshold, err := parseFailOn(*failOn)
+	if err != nil {
+		return exitErr, err
 	}
 	var out sink.Sink
 	switch *output {
@@ -180,4 +176,17 @@ func reportFile(env *env, f scan.FileStats) {
 		Int64("lines", f.Lines).Int64("records", f.Records).Int64("hits", f.Hits).
 		Int64("unparsed", f.Unparsed).Int64("cut_lines", f.Cut).Int64("dropped_continuations", f.Dropped).
 		Msg("scanned")
+}
+
+// parseFailOn reads --fail-on: a severity, or none (SeverityNone: never
+// fail), for scan and audit alike.
+func parseFailOn(v string) (incident.Severity, error) {
+	if v == "none" {
+		return incident.SeverityNone, nil
+	}
+	s, err := incident.ParseSeverity(v)
+	if err != nil {
+		return incident.SeverityNone, fmt.Errorf("--fail-on: %w", err)
+	}
+	return s, nil
 }
