@@ -171,18 +171,7 @@ func TestDaemonCorruptPositions(t *testing.T) {
 	}
 	out := &runnerSink{}
 	d := testDaemon(t, logPath, store, out)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- d.Run(ctx) }()
-	for deadline := time.Now().Add(10 * time.Second); out.count() == 0; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("no incident")
-		}
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	runUntil(t, d, func() bool { return out.count() > 0 }, "no incident")
 	got := out.sentRules()
 	if len(got) != 1 || got[0] != "sigtail.positions_reset:warning:open" {
 		t.Errorf("incidents %v, want only the positions reset (the log is followed from its end)", got)

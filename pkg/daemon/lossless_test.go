@@ -128,18 +128,7 @@ func TestStopWritesWhatWasRead(t *testing.T) {
 		Files: []daemon.FileSource{{Path: logPath}}, Catalog: cat, Set: set, Location: time.UTC, FromStart: true,
 		Sinks: []sink.Sink{out}, Metrics: m, Log: zerolog.Nop(),
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- d.Run(ctx) }()
-	for deadline := time.Now().Add(10 * time.Second); len(out.rules()) == 0; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("no incident for the SIGKILL line")
-		}
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	runUntil(t, d, func() bool { return len(out.rules()) > 0 }, "no incident for the SIGKILL line")
 	if got := strings.Join(out.rules(), " "); !strings.Contains(got, "gunicorn.worker_oom_sigkill:open") {
 		t.Errorf("incidents %s", got)
 	}

@@ -118,18 +118,7 @@ func TestDaemonRunsOutputs(t *testing.T) {
 	os.WriteFile(logPath, fmt.Appendf(nil, timeoutLine, 9), 0o644)
 	out := &runnerSink{}
 	d := testDaemon(t, logPath, nil, out)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- d.Run(ctx) }()
-	for deadline := time.Now().Add(10 * time.Second); out.count() == 0; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("no incident")
-		}
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	runUntil(t, d, func() bool { return out.count() > 0 }, "no incident")
 	if got := out.trace(); got != "run,send,flush,run stopped" {
 		t.Errorf("order %q, want run,send,flush,run stopped", got)
 	}
@@ -183,5 +172,25 @@ func TestDaemonRefusedIncidentsWait(t *testing.T) {
 	}
 	if n := ok.count(); n != 1 {
 		t.Errorf("delivered %d incidents after the restart, want 1 (the line was not read again)", n)
+	}
+}
+
+// runUntil runs d until done reports true (failing with what, after 10 s),
+// then stops it as SIGTERM does and checks it stopped cleanly.
+func runUntil(t *testing.T, d *daemon.Daemon, done func() bool, what string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan error)
+	go func() { stopped <- d.Run(ctx) }()
+	for deadline := time.Now().Add(10 * time.Second); !done(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			cancel()
+			<-stopped
+			t.Fatal(what)
+		}
+	}
+	cancel()
+	if err := <-stopped; err != nil {
+		t.Fatal(err)
 	}
 }
