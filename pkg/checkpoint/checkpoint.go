@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -70,11 +71,15 @@ type Reset struct {
 // that cannot be parsed (cut short by a full disk, edited, empty, or of a
 // newer format) is moved aside to path.corrupt-TIME and the store starts
 // empty: Reset says so, for the daemon to report. Open fails only when the
-// file can be neither read nor moved.
+// file can be neither read nor moved. Open creates nothing: Prepare makes
+// the directory.
 func Open(path string) (*Store, error) {
 	s := &Store{path: path, pos: map[string]Position{}}
 	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		// Nothing saved there (under a file, nothing can be): an empty
+		// store, whose saves fail until the path is fixed; the daemon
+		// reports that and follows on.
 		return s, nil
 	}
 	if err != nil {
@@ -98,6 +103,92 @@ func Open(path string) (*Store, error) {
 	}
 	s.state = f.State
 	return s, nil
+}
+
+// Path is the file the store is saved to.
+func (s *Store) Path() string { return s.path }
+
+// DirError says the positions directory cannot be used: it does not exist
+// and cannot be created (Create), or no file can be written in it.
+type DirError struct {
+	Dir    string
+	Create bool
+	Err    error
+}
+
+func (e *DirError) Error() string {
+	if e.Create {
+		return fmt.Sprintf("positions directory %s does not exist and cannot be created: %v", e.Dir, e.Err)
+	}
+	return fmt.Sprintf("positions directory %s is not writable: %v", e.Dir, e.Err)
+}
+
+func (e *DirError) Unwrap() error { return e.Err }
+
+// Prepare makes the store's directory when it is missing (mode 0750: what
+// systemd's StateDirectory= does for a unit, done here for a daemon run by
+// hand) and checks that a file can be written in it. It returns a
+// *DirError when either fails.
+func (s *Store) Prepare() error {
+	dir := filepath.Dir(s.path)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return &DirError{Dir: dir, Create: true, Err: err}
+	}
+	return writable(dir)
+}
+
+// CheckDir says whether a store at path could be saved, the way Prepare
+// would find it, without leaving anything behind: its directory exists and
+// is writable, or the nearest directory above it that exists is writable,
+// so it can be created. It returns a *DirError.
+func CheckDir(path string) error {
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	switch {
+	case err == nil && st.IsDir():
+		return writable(dir)
+	case err == nil:
+		return &DirError{Dir: dir, Create: true, Err: &fs.PathError{Op: "mkdir", Path: dir, Err: syscall.ENOTDIR}}
+	case !errors.Is(err, fs.ErrNotExist):
+		return &DirError{Dir: dir, Create: true, Err: err}
+	}
+	// Missing: the first directory above it that exists must take a new
+	// directory.
+	up := dir
+	for {
+		next := filepath.Dir(up)
+		if next == up {
+			return &DirError{Dir: dir, Create: true, Err: err}
+		}
+		up = next
+		st, serr := os.Stat(up)
+		if errors.Is(serr, fs.ErrNotExist) {
+			continue
+		}
+		if serr == nil && !st.IsDir() {
+			serr = &fs.PathError{Op: "mkdir", Path: up, Err: syscall.ENOTDIR}
+		}
+		if serr != nil {
+			return &DirError{Dir: dir, Create: true, Err: serr}
+		}
+		tmp, merr := os.MkdirTemp(up, ".sigtail-check-*")
+		if merr != nil {
+			return &DirError{Dir: dir, Create: true, Err: merr}
+		}
+		os.Remove(tmp)
+		return nil
+	}
+}
+
+// writable creates and removes a file in dir.
+func writable(dir string) error {
+	f, err := os.CreateTemp(dir, ".sigtail-check-*")
+	if err != nil {
+		return &DirError{Dir: dir, Err: err}
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return nil
 }
 
 // Reset reports whether Open found the file unreadable and moved it

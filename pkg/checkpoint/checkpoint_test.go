@@ -3,9 +3,11 @@ package checkpoint
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -104,5 +106,81 @@ func TestStateSavedWithPositions(t *testing.T) {
 	var got bytes.Buffer
 	if err := json.Compact(&got, again.State()); err != nil || got.String() != `{"engine":{"version":1}}` {
 		t.Errorf("state %s (%v)", again.State(), err)
+	}
+}
+
+// TestPrepare: a missing positions directory is made (0750); one that
+// cannot be (a path under a regular file) is a DirError, and so is every
+// save; Open finds nothing saved there instead of failing.
+func TestPrepare(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(filepath.Join(dir, "state", "sigtail", "positions.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Prepare(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(filepath.Join(dir, "state", "sigtail"))
+	if err != nil || !st.IsDir() || st.Mode().Perm()&^0o750 != 0 {
+		t.Fatalf("directory %v %v", st, err)
+	}
+	if err := s.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(dir, "state", "sigtail")); len(ents) != 1 {
+		t.Errorf("left behind: %v", ents)
+	}
+
+	file := filepath.Join(dir, "file")
+	os.WriteFile(file, nil, 0o644)
+	bad, err := Open(filepath.Join(file, "positions.json"))
+	if err != nil {
+		t.Fatalf("Open under a file: %v", err)
+	}
+	var de *DirError
+	if err := bad.Prepare(); !errors.As(err, &de) || !de.Create || de.Dir != file || !errors.Is(err, syscall.ENOTDIR) {
+		t.Errorf("Prepare under a file: %v", err)
+	}
+	if err := bad.Save(); !errors.Is(err, syscall.ENOTDIR) {
+		t.Errorf("Save under a file: %v", err)
+	}
+}
+
+func TestCheckDir(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	os.WriteFile(file, nil, 0o644)
+	for _, tc := range []struct {
+		path   string
+		create bool // the DirError is about creating it
+		ok     bool
+	}{
+		{filepath.Join(dir, "positions.json"), false, true},
+		{filepath.Join(dir, "a", "b", "positions.json"), false, true},
+		{filepath.Join(file, "positions.json"), true, false},
+		{filepath.Join(file, "sub", "positions.json"), true, false},
+	} {
+		err := CheckDir(tc.path)
+		var de *DirError
+		switch {
+		case tc.ok && err != nil:
+			t.Errorf("%s: %v", tc.path, err)
+		case !tc.ok && (!errors.As(err, &de) || de.Create != tc.create || !errors.Is(err, syscall.ENOTDIR)):
+			t.Errorf("%s: %v, want a DirError (create %v, not a directory)", tc.path, err, tc.create)
+		}
+	}
+	// Nothing made, nothing left behind.
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("CheckDir left %v", ents)
+	}
+	if os.Geteuid() != 0 {
+		ro := filepath.Join(dir, "ro")
+		os.Mkdir(ro, 0o555)
+		defer os.Chmod(ro, 0o755)
+		var de *DirError
+		if err := CheckDir(filepath.Join(ro, "positions.json")); !errors.As(err, &de) || de.Create || !errors.Is(err, os.ErrPermission) {
+			t.Errorf("read-only directory: %v", err)
+		}
 	}
 }

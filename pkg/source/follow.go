@@ -135,7 +135,12 @@ type Event struct {
 	// "open", "rotated", "truncated", "lost" (bytes destroyed before they
 	// could be read: Note says how many), "missing", "resumed",
 	// "resume-lost", "polling" (no inotify: looking every Poll);
+	// "unreadable": the source cannot be read, Note says why in words for
+	// people (Reason), and Run returns the error next;
 	// "eof" says every line before At was sent (not a thing to log).
+	//
+	// A source is healthy from its "open" or "resumed" on, and not while
+	// it is "missing" or "unreadable".
 	Kind string
 	Path string
 	Note string
@@ -153,12 +158,23 @@ const lingerMin = time.Second
 // Run follows the file until ctx is done, sending lines to out and events
 // to events (which may be nil). It never closes either channel, returns nil
 // when ctx is cancelled, and returns an error only when following cannot go
-// on (the path exists but cannot be read); the caller may restart it.
+// on (the path exists but cannot be read: a directory, a path under a
+// file, no permission), right after an "unreadable" event whose Note says
+// why (Reason); the caller may restart it. A path that does not exist is
+// no error: it is reported "missing" and waited for.
 //
 // Run owns one goroutine beside its own, which turns inotify events into
 // wake-ups and opens a new file at the path the moment it is created; it
 // stops before Run returns.
 func (f *Follower) Run(ctx context.Context, out chan<- Line, events chan<- Event) error {
+	err := f.follow(ctx, out, events)
+	if err != nil {
+		unreadable(ctx, events, f.Path, Reason(err))
+	}
+	return err
+}
+
+func (f *Follower) follow(ctx context.Context, out chan<- Line, events chan<- Event) error {
 	if f.Poll <= 0 {
 		f.Poll = 250 * time.Millisecond
 	}
@@ -186,9 +202,7 @@ func (f *Follower) Run(ctx context.Context, out chan<- Line, events chan<- Event
 	// after it is opened goes unseen; events wait in the watcher until
 	// its goroutine starts, once the files are positioned.
 	kick := make(chan struct{}, 1)
-	if err := r.watch(); err != nil {
-		r.note(ctx, "polling", f.Path, fmt.Sprintf("inotify unavailable (%v): looking every %s", err, f.Poll))
-	}
+	werr := r.watch()
 
 	if f.Start.Fingerprint != "" {
 		if err := r.resume(ctx); err != nil {
@@ -197,6 +211,11 @@ func (f *Follower) Run(ctx context.Context, out chan<- Line, events chan<- Event
 	}
 	if err := r.tr.hold(); err != nil {
 		return err
+	}
+	// Said once the path is known to be followable: a path that cannot
+	// be (under a file) is not watchable either, and is said so once.
+	if werr != nil {
+		r.note(ctx, "polling", f.Path, fmt.Sprintf("inotify unavailable (%v): looking every %s", werr, f.Poll))
 	}
 	if !r.tr.hasNewest() && len(r.queue) == 0 {
 		r.note(ctx, "missing", f.Path, "waiting for it to appear")
@@ -872,6 +891,11 @@ func (t *tracker) hold() error {
 	}
 	if t.newest != nil && sameFile(st, Position{Dev: t.newDev, Ino: t.newIno}) {
 		return nil
+	}
+	if err := followable(t.path, st); err != nil {
+		// A directory opens, and fails only at the first read: refused
+		// here, before it is reported opened.
+		return fmt.Errorf("following %s: %w", t.path, err)
 	}
 	fh, err := os.Open(t.path)
 	if err != nil {

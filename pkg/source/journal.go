@@ -2,6 +2,7 @@ package source
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -29,11 +30,44 @@ type Journal struct {
 	// Raw sends each entry as its JSON line (for the kernel parser, which
 	// reads journal JSON); otherwise the entry's MESSAGE text is sent.
 	Raw bool
+
+	openNote string // the "open" event's note (default "following")
 }
 
 // Run follows the journal until ctx is done. It returns nil on
-// cancellation and an error when journalctl cannot run or stops.
+// cancellation and an error when journalctl cannot run or stops, after an
+// "unreadable" event that says why.
 func (j *Journal) Run(ctx context.Context, out chan<- Line, events chan<- Event) error {
+	err := j.run(ctx, out, events)
+	if err != nil {
+		why := "journalctl " + strings.Join(j.Match, " ") + ": " + Reason(err)
+		var stopped *journalStopped
+		if errors.As(err, &stopped) {
+			why = stopped.Error()
+		}
+		unreadable(ctx, events, "journal "+strings.Join(j.Match, " "), why)
+	}
+	return err
+}
+
+// journalStopped is journalctl's exit while it should follow.
+type journalStopped struct {
+	match  []string
+	err    error
+	stderr string
+}
+
+func (e *journalStopped) Error() string {
+	s := "journalctl " + strings.Join(e.match, " ") + " stopped: " + e.err.Error()
+	if e.stderr != "" {
+		s += ": " + e.stderr
+	}
+	return s
+}
+
+func (e *journalStopped) Unwrap() error { return e.err }
+
+func (j *Journal) run(ctx context.Context, out chan<- Line, events chan<- Event) error {
 	bin := j.Command
 	if bin == "" {
 		bin = "journalctl"
@@ -51,6 +85,9 @@ func (j *Journal) Run(ctx context.Context, out chan<- Line, events chan<- Event)
 		args = append(args, "--directory="+j.Directory)
 	}
 	args = append(args, j.Match...)
+	if err := CheckCommand(bin); err != nil {
+		return fmt.Errorf("running %s: %w", bin, err)
+	}
 	cmd := exec.CommandContext(ctx, bin, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -63,7 +100,7 @@ func (j *Journal) Run(ctx context.Context, out chan<- Line, events chan<- Event)
 	}
 	if events != nil {
 		select {
-		case events <- Event{Kind: "open", Path: "journal " + strings.Join(j.Match, " "), Note: "following"}:
+		case events <- Event{Kind: "open", Path: "journal " + strings.Join(j.Match, " "), Note: cmp.Or(j.openNote, "following")}:
 		case <-ctx.Done():
 		}
 	}
@@ -102,9 +139,9 @@ func (j *Journal) Run(ctx context.Context, out chan<- Line, events chan<- Event)
 		return nil
 	}
 	if err == nil {
-		err = errors.New("journalctl exited")
+		err = errors.New("exited")
 	}
-	return fmt.Errorf("following the journal (%s): %w: %s", strings.Join(j.Match, " "), err, strings.TrimSpace(stderr.String()))
+	return &journalStopped{match: j.Match, err: err, stderr: strings.TrimSpace(stderr.String())}
 }
 
 // journalMessage decodes MESSAGE: a string, or an array of byte values

@@ -37,12 +37,21 @@ type Kmsg struct {
 // Run reads records until ctx is done. Each record goes out as its lines:
 // the header line and its dictionary lines, each Line carrying the record's
 // position (File.Seq is the sequence number after the record). It returns
-// nil on cancellation, an error when /dev/kmsg cannot be opened or read.
+// nil on cancellation, an error when /dev/kmsg cannot be opened or read,
+// after an "unreadable" event that says why.
 func (k *Kmsg) Run(ctx context.Context, out chan<- Line, events chan<- Event) error {
 	path := k.Path
 	if path == "" {
 		path = "/dev/kmsg"
 	}
+	err := k.run(ctx, path, out, events)
+	if err != nil {
+		unreadable(ctx, events, path, path+": "+Reason(err))
+	}
+	return err
+}
+
+func (k *Kmsg) run(ctx context.Context, path string, out chan<- Line, events chan<- Event) error {
 	if k.Poll <= 0 {
 		k.Poll = 250 * time.Millisecond
 	}
