@@ -15,6 +15,7 @@ import (
 	"io"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -59,7 +60,46 @@ type Config struct {
 	// over is.
 	Superseded bool
 	Log        zerolog.Logger
+
+	// Since and Until bound the scan in event time, both included; zero
+	// is unbounded. Only records whose time is in the window are matched
+	// and correlated (a record with no time goes with the record before
+	// it in its stream); what cannot hold such records is not read:
+	// window.go says how, and with what margins.
+	Since, Until time.Time
+	// Emit, when set, is handed each incident as soon as it is final (it
+	// can change no more: resolved, or superseded when Superseded keeps
+	// those), in the order the engine closed them, and at the end of the
+	// input every other incident, in Result's usual order. Called from
+	// Run's goroutine; Result.Incidents holds the same incidents in the
+	// same order.
+	Emit func(*incident.Incident)
+	// Progress, when set, is advanced by the bytes consumed of the inputs
+	// (compressed bytes of gzip files), a file or a part of one the window
+	// spared counting as consumed. Read it from any goroutine; at the end
+	// it is TotalBytes(paths).
+	Progress *atomic.Int64
+	// Observe, when set, sees every record that matched a signature, its
+	// hits included, in the order correlation sees them, just before it
+	// does. ev and hits are valid only during the call.
+	Observe func(ev *parse.Event, hits []match.Hit)
+	// Keep names signatures to match even though no rule uses them, for
+	// Observe: the set is otherwise cut to the rules' signatures. Their
+	// hits reach Observe only; correlation never sees a record that has
+	// only such hits.
+	Keep []string
+
+	noSeek bool // tests: apply the window by filtering alone
 }
+
+// SkipReason says why an input was not read at all.
+type SkipReason string
+
+// Why the window spared a whole file.
+const (
+	SkipBeforeSince SkipReason = "before since" // its records all end before Since
+	SkipAfterUntil  SkipReason = "after until"  // its stream's records passed Until before it
+)
 
 // FileStats says what was read from one input.
 type FileStats struct {
@@ -73,6 +113,14 @@ type FileStats struct {
 	Dropped    int64 // continuation lines dropped from over-long records
 	Hits       int64
 	Err        error // why the file could not be read (or was read only in part)
+	// Skipped says why the window spared the whole file ("" when it was
+	// read); Lines is then 0.
+	Skipped SkipReason
+	// Start is the offset reading began at: past a prefix before Since.
+	Start int64
+	// Stopped reports that reading ended before the end of the file, its
+	// records being past Until.
+	Stopped bool
 }
 
 // Result is what a scan found.
@@ -92,16 +140,19 @@ func (r *Result) Failed() bool {
 }
 
 // hitRecord is one event that matched, with its hits, travelling from a
-// file reader to the merger.
+// file reader to the merger. side marks a record whose hits are all of
+// signatures kept for Observe: correlation never sees it.
 type hitRecord struct {
 	ev   parse.Event
 	hits []match.Hit
+	side bool
 }
 
 // Run scans paths. A file that cannot be read is reported in its FileStats
 // and the others are still scanned; Run's error is only for cancellation.
 func Run(ctx context.Context, cfg Config, paths []string) (*Result, error) {
-	// Signatures no rule uses cannot change the result: leave them out.
+	// Signatures no rule uses cannot change the result: leave them out,
+	// unless kept for Observe.
 	used := map[string]bool{}
 	for _, r := range cfg.Catalog.Rules {
 		if r.Detectable {
@@ -110,11 +161,23 @@ func Run(ctx context.Context, cfg Config, paths []string) (*Result, error) {
 			}
 		}
 	}
-	cfg.Set = cfg.Set.Subset(func(id string) bool { return used[id] })
+	var kept map[string]bool // kept signatures that no rule uses; nil: none
+	if cfg.Observe != nil {
+		for _, id := range cfg.Keep {
+			if !used[id] {
+				if kept == nil {
+					kept = map[string]bool{}
+				}
+				kept[id] = true
+			}
+		}
+	}
+	cfg.Set = cfg.Set.Subset(func(id string) bool { return used[id] || kept[id] })
 	res := &Result{Files: make([]FileStats, len(paths))}
 	for i, p := range paths {
 		res.Files[i].Name = p
 	}
+	win := newWindow(cfg.Since, cfg.Until)
 	streams := groupRotations(paths)
 	chans := make([]chan []hitRecord, len(streams))
 	ends := make([]time.Time, len(streams))
@@ -126,7 +189,8 @@ func Run(ctx context.Context, cfg Config, paths []string) (*Result, error) {
 			defer wg.Done()
 			defer close(chans[i])
 			b := &batcher{ctx: ctx, out: chans[i]}
-			ends[i] = scanStream(ctx, &cfg, paths, st, res.Files, b)
+			r := &reader{cfg: &cfg, win: &win, kept: kept, paths: paths, stats: res.Files, out: b}
+			ends[i] = r.scan(ctx, st)
 			b.flush()
 		}()
 	}
@@ -134,17 +198,47 @@ func Run(ctx context.Context, cfg Config, paths []string) (*Result, error) {
 	eng := correlate.New(cfg.Catalog, cfg.Correlate)
 	byID := map[string]*incident.Incident{}
 	var order []string
+	report := func(inc *incident.Incident) {
+		res.Incidents = append(res.Incidents, inc)
+		if cfg.Emit != nil {
+			cfg.Emit(inc)
+		}
+	}
+	// An incident is final once resolved or superseded: the engine has
+	// closed it and forgotten it (a takeover only looks at open ones), so
+	// nothing later can change it. While the input is read, a final
+	// incident goes out at once when streaming.
+	streaming := cfg.Emit != nil
+	final := map[string]bool{}
 	emit := func(inc *incident.Incident) {
+		if streaming && (inc.Status == incident.StatusResolved || inc.Status == incident.StatusSuperseded) {
+			if !final[inc.ID] {
+				final[inc.ID] = true
+				if inc.Status != incident.StatusSuperseded || cfg.Superseded {
+					report(inc)
+				}
+			}
+			return
+		}
 		if _, ok := byID[inc.ID]; !ok {
 			order = append(order, inc.ID)
 		}
 		byID[inc.ID] = inc
 	}
-	inOrder(ctx, chans, func(r *hitRecord) { eng.Observe(&r.ev, r.hits, emit) })
+	inOrder(ctx, chans, kept != nil, func(r *hitRecord) {
+		if cfg.Observe != nil {
+			cfg.Observe(&r.ev, r.hits)
+		}
+		if !r.side {
+			eng.Observe(&r.ev, r.hits, emit)
+		}
+	})
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return res, err
 	}
+	// The input is over: what closes now goes with the rest, in order.
+	streaming = false
 	var last time.Time
 	for _, t := range ends {
 		if t.After(last) {
@@ -157,19 +251,23 @@ func Run(ctx context.Context, cfg Config, paths []string) (*Result, error) {
 	for _, inc := range eng.Open() {
 		emit(inc)
 	}
+	var rest []*incident.Incident
 	for _, id := range order {
 		// What a later record explained is in the incident that took it
 		// over: a scan tells the story as it ends.
-		if inc := byID[id]; inc.Status != incident.StatusSuperseded || cfg.Superseded {
-			res.Incidents = append(res.Incidents, inc)
+		if inc := byID[id]; !final[id] && (inc.Status != incident.StatusSuperseded || cfg.Superseded) {
+			rest = append(rest, inc)
 		}
 	}
-	slices.SortStableFunc(res.Incidents, func(a, b *incident.Incident) int {
+	slices.SortStableFunc(rest, func(a, b *incident.Incident) int {
 		if c := a.FirstSeen.Compare(b.FirstSeen); c != 0 {
 			return c
 		}
 		return compareStr(a.Rule, b.Rule)
 	})
+	for _, inc := range rest {
+		report(inc)
+	}
 	return res, nil
 }
 
@@ -190,23 +288,45 @@ type stream struct {
 	files []int // indexes into the paths given to Run, oldest first
 }
 
-// scanStream reads the files of one stream to their end, sending matching
+// reader reads the files of one stream.
+type reader struct {
+	cfg   *Config
+	win   *window
+	kept  map[string]bool
+	paths []string
+	stats []FileStats // shared with the other streams: only this stream's files are written
+	out   *batcher
+	// prefix counts, per file read from past its start, the lines before
+	// where reading began, once a record of it needs a line number.
+	prefix map[int]int64
+}
+
+// scan reads the files of a stream to their end, sending matching
 // records to out in order, and fills their stats. It returns the latest
-// event time seen.
-func scanStream(ctx context.Context, cfg *Config, paths []string, st stream, stats []FileStats, out *batcher) time.Time {
+// event time of a record in the window (of any record without one), or
+// Until when the stream went past it.
+func (rd *reader) scan(ctx context.Context, st stream) time.Time {
+	cfg, win, stats, paths := rd.cfg, rd.win, rd.stats, rd.paths
 	var latest time.Time
 	var lines lineIndex
 	var fields fieldArena
 	m := match.NewMatcher(cfg.Set)
 	var hits []match.Hit
-	ps := parse.NewStream(parse.StreamConfig{
+	pcfg := parse.StreamConfig{
 		Format:   cfg.Format,
 		Parsers:  cfg.Parsers,
 		Location: cfg.Location,
 		BootTime: cfg.BootTime,
 		MaxLines: MaxRecordLines,
 		MaxBytes: MaxRecordBytes,
-	})
+	}
+	ps := parse.NewStream(pcfg)
+	// probe is a Stream for looking into the current file apart from the
+	// reading: the same configuration and year reference as ps.
+	probe := func() *parse.Stream { return parse.NewStream(pcfg) }
+	// afterUntil: a record later than Until was seen; past: one later by
+	// more than the disorder margin, which ends the stream's reading.
+	afterUntil, past := false, false
 
 	process := func(ev *parse.Event) bool {
 		at := lines.at(ev.Offset)
@@ -216,7 +336,14 @@ func scanStream(ctx context.Context, cfg *Config, paths []string, st stream, sta
 		if ev.Unparsed() {
 			fs.Unparsed++
 		}
-		ev.Source, ev.LineNo = paths[at.file], at.no
+		ev.Source = paths[at.file]
+		if win.on && !win.in(ev.Time) {
+			if !win.until.IsZero() && ev.Time.After(win.until) {
+				afterUntil = true
+				past = past || win.past(ev.Time)
+			}
+			return true
+		}
 		if ev.Time.After(latest) {
 			latest = ev.Time
 		}
@@ -224,10 +351,17 @@ func scanStream(ctx context.Context, cfg *Config, paths []string, st stream, sta
 		if len(hits) == 0 {
 			return true
 		}
+		ev.LineNo = at.no
+		if fs.Start > 0 {
+			ev.LineNo += rd.linesBefore(at.file)
+		}
 		fs.Hits++
 		r := hitRecord{ev: *ev, hits: slices.Clone(hits)}
+		if rd.kept != nil {
+			r.side = keptOnly(rd.kept, hits)
+		}
 		r.ev.Fields = fields.copy(ev.Fields)
-		return out.add(r)
+		return rd.out.add(r)
 	}
 	feed := func(evs []*parse.Event) bool {
 		for _, ev := range evs {
@@ -241,18 +375,57 @@ func scanStream(ctx context.Context, cfg *Config, paths []string, st stream, sta
 	for _, fi := range st.files {
 		fs := &stats[fi]
 		fs.Name = paths[fi]
-		f, err := source.Open(paths[fi], cfg.Stdin)
+		if past {
+			fs.Skipped = SkipAfterUntil
+			if cfg.Progress != nil {
+				cfg.Progress.Add(fileSize(paths[fi]))
+			}
+			continue
+		}
+		in, err := openInput(paths[fi], cfg.Stdin, cfg.Progress)
 		if err != nil {
 			fs.Err = err
 			continue
 		}
-		fs.Compressed = f.Compressed
-		lr := source.NewLineReader(f, cfg.MaxLine, 0)
+		fs.Compressed = in.compressed
+		ref := in.modTime
 		if paths[fi] == "-" {
-			ps.SetReference(cfg.StdinTime)
-		} else {
-			ps.SetReference(f.ModTime)
+			ref = cfg.StdinTime
 		}
+		ps.SetReference(ref)
+		pcfg.Reference = ref
+		var start int64
+		if win.on && !cfg.noSeek {
+			if win.before(in, probe) {
+				fs.Skipped = SkipBeforeSince
+				in.done()
+				// What was being joined ends here: the next file read does
+				// not continue it.
+				if !feed(ps.Flush()) {
+					return latest
+				}
+				continue
+			}
+			if start = win.start(in, probe); start > 0 && !feed(ps.Flush()) {
+				in.done()
+				return latest
+			}
+		}
+		fs.Start = start
+		var before func()
+		if in.f == nil {
+			// Standard input may be a pipe fed as things happen: hand out
+			// what is batched before waiting for more.
+			before = func() { rd.out.flush() }
+		}
+		r, err := in.reader(start, before)
+		if err != nil {
+			fs.Err = err
+			in.done()
+			continue
+		}
+		fs.Compressed = in.compressed
+		lr := source.NewLineReader(r, cfg.MaxLine, start)
 		stopped := false
 		for {
 			b, off, _, err := lr.Next()
@@ -267,6 +440,10 @@ func scanStream(ctx context.Context, cfg *Config, paths []string, st stream, sta
 				stopped = true
 				break
 			}
+			if past {
+				fs.Stopped = true
+				break
+			}
 			if seq&1023 == 0 {
 				oldest, ok := ps.OldestPending()
 				if !ok {
@@ -276,7 +453,7 @@ func scanStream(ctx context.Context, cfg *Config, paths []string, st stream, sta
 			}
 		}
 		fs.Lines, fs.Cut = lr.Lines, lr.Cut
-		f.Close()
+		in.done()
 		if stopped {
 			return latest
 		}
@@ -289,7 +466,34 @@ func scanStream(ctx context.Context, cfg *Config, paths []string, st stream, sta
 	if n := len(st.files); n > 0 {
 		stats[st.files[n-1]].Dropped = stats0.Dropped
 	}
+	if afterUntil && win.until.After(latest) {
+		// The log went on past Until: time reached it.
+		latest = win.until
+	}
 	return latest
+}
+
+// linesBefore is how many lines of file precede where its reading began.
+func (rd *reader) linesBefore(file int) int64 {
+	n, ok := rd.prefix[file]
+	if !ok {
+		if rd.prefix == nil {
+			rd.prefix = map[int]int64{}
+		}
+		n = countLines(rd.paths[file], rd.stats[file].Start)
+		rd.prefix[file] = n
+	}
+	return n
+}
+
+// keptOnly reports whether every hit is of a signature only kept.
+func keptOnly(kept map[string]bool, hits []match.Hit) bool {
+	for i := range hits {
+		if !kept[hits[i].Signature.ID] {
+			return false
+		}
+	}
+	return true
 }
 
 // batcher sends a stream's records in batches: one channel operation per
@@ -332,16 +536,27 @@ func (b *batcher) flush() bool {
 // in time order itself, which log files are, up to the seconds their
 // writers race over; the merger waits for the channel that may still hold
 // an earlier record.
-func inOrder(ctx context.Context, chans []chan []hitRecord, fn func(*hitRecord)) {
+//
+// With side set, records marked side (for Observe only) are kept out of
+// the merger, so that the others go through it exactly as they would
+// without them (side queues, observe.go).
+func inOrder(ctx context.Context, chans []chan []hitRecord, side bool, fn func(*hitRecord)) {
 	m := merge.New(func(r *hitRecord) time.Time { return r.ev.Time })
 	for range chans {
 		m.Add()
 	}
+	var sq *sideQueues
+	if side {
+		sq = newSideQueues(len(chans))
+	}
 	for ctx.Err() == nil {
 		for {
-			r, _, ok := m.Next()
+			r, i, ok := m.Next()
 			if !ok {
 				break
+			}
+			if sq != nil {
+				sq.before(i, r.ev.Time, fn)
 			}
 			fn(r) // fn keeps only copies
 		}
@@ -351,13 +566,18 @@ func inOrder(ctx context.Context, chans []chan []hitRecord, fn func(*hitRecord))
 		}
 		select {
 		case b, ok := <-chans[i]:
-			if ok {
-				m.Push(i, b...)
-			} else {
+			if !ok {
 				m.Close(i)
+			} else if sq != nil {
+				m.Push(i, sq.split(i, b)...)
+			} else {
+				m.Push(i, b...)
 			}
 		case <-ctx.Done():
 		}
+	}
+	if sq != nil && ctx.Err() == nil {
+		sq.rest(fn)
 	}
 	// Drain on cancellation so the readers can finish.
 	for _, c := range chans {
