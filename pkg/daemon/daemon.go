@@ -14,6 +14,10 @@
 // goroutine (Run's own) owns the engine, the outputs and the positions, so
 // they need no locks. Every send selects on the context as well, so a stop
 // never hangs on a full channel.
+//
+// A source that cannot be read is tried again with backoff while the others
+// go on; the sources' own events say why, and Health (health.go) keeps the
+// state of each for /healthz, reporting each change once.
 package daemon
 
 import (
@@ -99,6 +103,10 @@ type Config struct {
 	MergeWait time.Duration
 	// GlobEvery is how often globs are expanded again (default 10s).
 	GlobEvery time.Duration
+	// RetryMin is how long a source that cannot be read waits before it is
+	// tried again, doubling at each failure up to RetryMax (default 1s
+	// and 1 minute).
+	RetryMin, RetryMax time.Duration
 	// FromStart reads files with no saved position from their first byte.
 	FromStart bool
 	// Probe samples the process table every ProbeEvery (default 10s); nil
@@ -115,6 +123,7 @@ type Daemon struct {
 	cfg    Config
 	set    atomic.Pointer[match.Set]
 	reload chan *reloadReq
+	health *healthBoard
 }
 
 type reloadReq struct {
@@ -145,6 +154,13 @@ func New(cfg Config) *Daemon {
 	if cfg.SinkFlush <= 0 {
 		cfg.SinkFlush = 5 * time.Second
 	}
+	if cfg.RetryMin <= 0 {
+		cfg.RetryMin = time.Second
+	}
+	if cfg.RetryMax <= 0 {
+		cfg.RetryMax = time.Minute
+	}
+	cfg.RetryMax = max(cfg.RetryMax, cfg.RetryMin)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -153,6 +169,23 @@ func New(cfg Config) *Daemon {
 	}
 	d := &Daemon{cfg: cfg, reload: make(chan *reloadReq, 1)}
 	d.set.Store(usedSignatures(cfg.Catalog, cfg.Set))
+	d.health = newHealthBoard(cfg.Now, cfg.Log, cfg.Metrics.SourceUp)
+	for _, f := range cfg.Files {
+		if hasMeta(f.Path) {
+			d.health.expect(f.Path, KindGlob)
+		} else {
+			d.health.expect(f.Path, KindFile)
+		}
+	}
+	if cfg.Kernel {
+		d.health.expect(kernelSource, KindKernel)
+	}
+	for _, u := range cfg.Units {
+		d.health.expect(journalSource(u), KindJournal)
+	}
+	if cfg.Positions != nil {
+		d.health.expect(positionsSource(cfg.Positions), KindPositions)
+	}
 	return d
 }
 
@@ -203,8 +236,12 @@ type record struct {
 
 // fileState is one followed source: a file, the kernel log, a unit.
 type fileState struct {
-	path   string // the file, "kmsg" or "journal:UNIT"
-	kind   string // "file", "kmsg", "journal"
+	path string // the file, "kmsg" or "journal:UNIT"
+	kind string // "file", "kmsg", "journal"
+	// health is its name in Health ("kernel" for "kmsg"); member says it
+	// is a file a glob matched, not one configured.
+	health string
+	member bool
 	match  []string
 	format parse.Format
 	input  int             // its input in the event-time merge
@@ -286,11 +323,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 	var readers sync.WaitGroup
 	files := map[string]*fileState{}
 	specialSources := map[string]fileState{}
+	configured := map[string]bool{}
+	for _, f := range cfg.Files {
+		configured[f.Path] = !hasMeta(f.Path)
+	}
 	start := func(path string, format parse.Format, fromStart bool) {
 		if files[path] != nil {
 			return
 		}
-		st := &fileState{path: path, kind: "file", format: format}
+		st := &fileState{path: path, kind: "file", format: format, health: path, member: !configured[path]}
 		if k, ok := specialSources[path]; ok {
 			*st = k
 		}
@@ -307,9 +348,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 			paths := []string{fsrc.Path}
 			if hasMeta(fsrc.Path) {
 				m, err := filepath.Glob(fsrc.Path)
-				if err != nil {
-					log.Error().Err(err).Str("glob", fsrc.Path).Msg("bad glob")
+				switch {
+				case err != nil:
+					d.health.set(fsrc.Path, KindGlob, false, globReason(err), "")
 					continue
+				case len(m) == 0:
+					d.health.set(fsrc.Path, KindGlob, false, globNoMatch, "")
+				default:
+					d.health.set(fsrc.Path, KindGlob, true, "", "")
 				}
 				paths = m
 			}
@@ -321,20 +367,29 @@ func (d *Daemon) Run(ctx context.Context) error {
 			}
 		}
 	}
+	// The positions directory is made if missing; a store that cannot be
+	// saved is reported and tried again at every tick, while following
+	// goes on.
+	posName := ""
+	posBad := false
 	if cfg.Positions != nil {
 		if _, ok := cfg.Positions.Reset(); ok {
 			// Every log lost its position: from its end, not all again.
 			cfg.FromStart = false
 		}
+		posName = positionsSource(cfg.Positions)
+		err := cfg.Positions.Prepare()
+		posBad = err != nil
+		d.health.set(posName, KindPositions, !posBad, positionsReason(err), "")
 	}
 	expand(true)
 	if cfg.Kernel {
-		specialSources["kmsg"] = fileState{path: "kmsg", kind: "kmsg", format: parse.FormatKernel}
+		specialSources["kmsg"] = fileState{path: "kmsg", kind: "kmsg", format: parse.FormatKernel, health: kernelSource}
 		start("kmsg", parse.FormatKernel, cfg.FromStart)
 	}
 	for _, u := range cfg.Units {
-		name := "journal:" + u
-		specialSources[name] = fileState{path: name, kind: "journal", match: []string{"-u", u}}
+		name := journalSource(u)
+		specialSources[name] = fileState{path: name, kind: "journal", match: []string{"-u", u}, health: name}
 		start(name, "", cfg.FromStart)
 	}
 
@@ -442,10 +497,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer globs.Stop()
 	drained := make(chan struct{})
 	stopping := false
-	saveFailing := false
 	var savedAt time.Time
 	save := func() {
-		if cfg.Positions == nil || !changed {
+		// Positions that could not be saved are tried at every tick, so
+		// that their recovery is seen even while nothing changes.
+		if cfg.Positions == nil || (!changed && !posBad) {
 			return
 		}
 		changed = false
@@ -478,15 +534,17 @@ func (d *Daemon) Run(ctx context.Context) error {
 		if err != nil {
 			log.Error().Err(err).Msg("could not save the correlation state")
 		}
-		// Said once, not every tick, and said again once it works.
-		switch err := cfg.Positions.Save(); {
-		case err != nil && !saveFailing:
-			saveFailing = true
-			log.Error().Err(err).Msg("could not save positions; a restart will read again from the last saved ones (make the directory writable or set another positions file)")
-		case err == nil && saveFailing:
-			saveFailing = false
-			log.Info().Msg("positions saved again")
+		// Said once, not every tick, and said again once it works. A
+		// directory that could not be made is made once it can be.
+		var perr error
+		if posBad {
+			perr = cfg.Positions.Prepare()
 		}
+		if perr == nil {
+			perr = cfg.Positions.Save()
+		}
+		posBad = perr != nil
+		d.health.set(posName, KindPositions, !posBad, positionsReason(perr), "")
 	}
 	// quietBase is the engine time the quiet advance starts from: the last
 	// event's time, or the engine's for records without a time.
@@ -706,20 +764,27 @@ func (d *Daemon) follow(ctx context.Context, st *fileState, fromStart bool, out 
 				Seq: p.Seq, BootID: p.BootID, Cursor: p.Cursor}
 		}
 	}
-	backoff := time.Second
+	backoff := cfg.RetryMin
 	for ctx.Err() == nil {
-		err := d.source(st, startPos, fromStart, &log).Run(ctx, lines, events)
+		began := time.Now()
+		err := d.source(st, startPos, fromStart).Run(ctx, lines, events)
 		if err == nil || ctx.Err() != nil {
 			break
 		}
-		// An unreadable log is reported; the others go on.
-		log.Error().Err(err).Dur("retry_in", backoff).Msg("cannot follow")
+		// The source said why in an "unreadable" event: the reader
+		// reports it once, in Health and the log; the others go on.
+		log.Debug().Err(err).Dur("retry_in", backoff).Msg("cannot follow; trying again")
 		cfg.Metrics.FileEvents.WithLabelValues(st.path, "error").Inc()
-		select {
-		case <-time.After(backoff):
-		case <-ctx.Done():
+		if time.Since(began) >= cfg.RetryMax {
+			backoff = cfg.RetryMin // it followed a good while: a new failure
 		}
-		backoff = min(2*backoff, time.Minute)
+		t := time.NewTimer(backoff)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+		backoff = min(2*backoff, cfg.RetryMax)
 		startPos, fromStart = source.Position{}, true
 	}
 	close(lines)
@@ -728,33 +793,26 @@ func (d *Daemon) follow(ctx context.Context, st *fileState, fromStart bool, out 
 
 // lineSource is what the daemon follows: a file, the kernel ring buffer or
 // the journal. Run sends lines until ctx is done, never closes out, returns
-// nil on cancellation and an error when it cannot go on (it is restarted).
+// nil on cancellation and an error when it cannot go on (it is restarted),
+// right after an "unreadable" event saying why. Its "open" or "resumed"
+// event says it is followed, "missing" that it is waited for.
 type lineSource interface {
 	Run(ctx context.Context, out chan<- source.Line, events chan<- source.Event) error
 }
 
 var (
 	_ lineSource = (*source.Follower)(nil)
+	_ lineSource = (*source.Kernel)(nil)
 	_ lineSource = (*source.Kmsg)(nil)
 	_ lineSource = (*source.Journal)(nil)
 )
 
 // source makes the reader of one source, resuming at start.
-func (d *Daemon) source(st *fileState, start source.Position, fromStart bool, log *zerolog.Logger) lineSource {
+func (d *Daemon) source(st *fileState, start source.Position, fromStart bool) lineSource {
 	cfg := &d.cfg
 	switch st.kind {
 	case "kmsg":
-		path := cfg.KmsgPath
-		if path == "" {
-			path = "/dev/kmsg"
-		}
-		if f, err := os.Open(path); err == nil {
-			f.Close()
-			return &source.Kmsg{Path: path, Start: start, FromStart: fromStart, Poll: cfg.Poll}
-		} else {
-			log.Warn().Err(err).Msg("cannot read the kernel ring buffer; following the kernel log through journalctl -k")
-		}
-		return &source.Journal{Match: []string{"-k"}, Raw: true, Start: start, FromStart: fromStart, Command: cfg.Journalctl}
+		return &source.Kernel{KmsgPath: cfg.KmsgPath, Journalctl: cfg.Journalctl, Start: start, FromStart: fromStart, Poll: cfg.Poll}
 	case "journal":
 		return &source.Journal{Match: st.match, Start: start, FromStart: fromStart, Command: cfg.Journalctl}
 	}
@@ -930,8 +988,15 @@ func (d *Daemon) read(ctx context.Context, st *fileState, lines <-chan source.Li
 				eofAt = ev.At
 				continue
 			}
-			log.Info().Str("event", ev.Kind).Str("path", ev.Path).Msg(ev.Note)
+			d.observeHealth(st, ev)
+			if ev.Kind == "unreadable" {
+				continue // counted as "error" by follow, said once by the health board
+			}
 			cfg.Metrics.FileEvents.WithLabelValues(st.path, ev.Kind).Inc()
+			if ev.Kind == "missing" {
+				continue // said by the health board
+			}
+			log.Info().Str("event", ev.Kind).Str("path", ev.Path).Msg(ev.Note)
 			if ev.Kind == "open" && last == (source.Position{}) && ev.At != (source.Position{}) {
 				// Opened at its end with nothing read yet: that is a
 				// position to save, so a restart does not skip what is
@@ -972,6 +1037,38 @@ func (d *Daemon) read(ctx context.Context, st *fileState, lines <-chan source.Li
 			return
 		}
 	}
+}
+
+// observeHealth turns a source's events into its state in Health.
+func (d *Daemon) observeHealth(st *fileState, ev source.Event) {
+	kind := KindFile
+	switch st.kind {
+	case "kmsg":
+		kind = KindKernel
+	case "journal":
+		kind = KindJournal
+	}
+	var ok bool
+	var reason string
+	switch ev.Kind {
+	case "open", "resumed":
+		ok = true
+	case "missing":
+		if st.member {
+			d.health.member(st.health, false, true, "", ev.Kind)
+			return
+		}
+		reason = missingReason
+	case "unreadable":
+		reason = ev.Note
+	default:
+		return
+	}
+	if st.member {
+		d.health.member(st.health, ok, false, reason, ev.Kind)
+		return
+	}
+	d.health.set(st.health, kind, ok, reason, ev.Kind)
 }
 
 // progressEvery is how often a reader tells the engine loop how far it

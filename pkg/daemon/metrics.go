@@ -16,6 +16,7 @@ type Metrics struct {
 	FileEvents *prometheus.CounterVec
 	Lag        *prometheus.GaugeVec
 	Workers    *prometheus.GaugeVec
+	SourceUp   *prometheus.GaugeVec
 	SinkErrors prometheus.Counter
 	Closed     *prometheus.CounterVec
 	// The process-table probe: workers per master by state, the configured
@@ -49,6 +50,9 @@ func NewMetrics() *Metrics {
 		Workers: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "gunicorn_workers_logged", Help: "Live Gunicorn workers per error log, from 'Booting worker' and the lines that end a worker (gunicorn_workers counts them in the process table)."},
 			[]string{"source"}),
+		SourceUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "sigtail_source_up", Help: "1 while a source (file, glob, kernel, journal unit, positions) can be read (saved, for positions), 0 while it cannot; /healthz says why."},
+			[]string{"source"}),
 		SinkErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "sigtail_output_errors_total", Help: "Incidents an output refused."}),
 		Closed: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -66,7 +70,7 @@ func NewMetrics() *Metrics {
 	m.ProbeUp = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "gunicorn_up", Help: "1 while a Gunicorn master runs on the host, 0 when none does (the page's up == 0)."})
 	m.Registry.MustRegister(m.ProbeWorkers, m.ProbeConfigured, m.ProbeRSS, m.ProbeUp)
-	m.Registry.MustRegister(m.Lines, m.Unparsed, m.CutLines, m.Hits, m.Incidents, m.FileEvents, m.Lag, m.Workers, m.SinkErrors, m.Closed,
+	m.Registry.MustRegister(m.Lines, m.Unparsed, m.CutLines, m.Hits, m.Incidents, m.FileEvents, m.Lag, m.Workers, m.SourceUp, m.SinkErrors, m.Closed,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }
