@@ -96,7 +96,8 @@ var tickSteps = []time.Duration{
 }
 
 // ticks chooses the smallest round step that leaves room for each label
-// and places marks on its multiples (UTC midnight for days).
+// and places marks on its multiples: UTC midnight for days, Mondays for
+// weeks (time.Truncate counts from January 1 of year 1, a Monday).
 func ticks(dom domain) (out []tick, caption string) {
 	span := dom.to.Sub(dom.from)
 	const most = 11

@@ -63,8 +63,8 @@
     if (inc.summary) { body.appendChild(el("p", "summary", inc.summary)); }
 
     var dl = el("dl", "facts");
-    fact(dl, "First seen", inc.first + " UTC");
-    fact(dl, "Last seen", inc.last + " UTC");
+    fact(dl, "First seen", inc.first);
+    fact(dl, "Last seen", inc.last);
     fact(dl, "Records", inc.count);
     fact(dl, "Host", inc.host);
     fact(dl, "Sources", inc.sources.join(", "));

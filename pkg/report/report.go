@@ -69,6 +69,7 @@ const (
 	evidenceBudget    = 8 << 20  // bytes of evidence per page
 	minIncidentBudget = 4 << 10  // bytes of evidence an incident may always show
 	maxIncidentBudget = 64 << 10 // bytes of evidence an incident shows at most
+	evidenceOverhead  = 96       // bytes a record costs besides its texts (JSON keys, time)
 )
 
 var (
@@ -188,7 +189,7 @@ func build(d *Data) *view {
 	v := &view{
 		Title:     cmp.Or(d.Title, "sigtail report"),
 		Host:      d.Host,
-		Generated: fmtTime(d.GeneratedAt),
+		Generated: fmtTimeZ(d.GeneratedAt),
 		Window:    window(d.Since, d.Until),
 		Files:     d.Files,
 		CSP:       csp,
@@ -261,8 +262,8 @@ func detailsOf(inc *incident.Incident, budget int) details {
 		Severity:     sevName(inc.Severity),
 		Status:       string(inc.Status),
 		SupersededBy: inc.SupersededBy,
-		First:        fmtTime(inc.FirstSeen),
-		Last:         fmtTime(inc.LastSeen),
+		First:        fmtTimeZ(inc.FirstSeen),
+		Last:         fmtTimeZ(inc.LastSeen),
 		Count:        inc.Count,
 		Host:         inc.Host,
 		Sources:      orEmpty(inc.Sources),
@@ -285,12 +286,12 @@ func detailsOf(inc *incident.Incident, budget int) details {
 	}
 	used := 0
 	for i, e := range inc.Evidence {
-		if i == maxEvidence || (i > 0 && used+len(e.Line) > budget) {
+		if i == maxEvidence || (i > 0 && used+min(len(e.Line), maxEvidenceLine) > budget) {
 			dt.EvidenceMore += len(inc.Evidence) - i
 			break
 		}
 		line, cut := cutLine(e.Line)
-		used += len(line)
+		used += len(line) + len(e.Source) + len(e.Signature) + evidenceOverhead
 		dt.Evidence = append(dt.Evidence, evidence{
 			Time:      fmtTime(e.Time),
 			Source:    e.Source,
@@ -345,16 +346,24 @@ func fmtTime(t time.Time) string {
 	return t.Format(time.DateTime)
 }
 
+// fmtTimeZ is fmtTime saying its zone, where a time stands alone.
+func fmtTimeZ(t time.Time) string {
+	if t.IsZero() {
+		return fmtTime(t)
+	}
+	return fmtTime(t) + " UTC"
+}
+
 func window(since, until time.Time) string {
 	switch {
 	case since.IsZero() && until.IsZero():
 		return "whole files"
 	case until.IsZero():
-		return "from " + fmtTime(since)
+		return "from " + fmtTimeZ(since)
 	case since.IsZero():
-		return "until " + fmtTime(until)
+		return "until " + fmtTimeZ(until)
 	}
-	return fmtTime(since) + " to " + fmtTime(until)
+	return fmtTime(since) + " to " + fmtTimeZ(until)
 }
 
 // num formats an SVG coordinate: one decimal, always the same bytes.

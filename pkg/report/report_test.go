@@ -100,17 +100,16 @@ type payloadView struct {
 	} `json:"incidents"`
 }
 
-var dataBlock = regexp.MustCompile(`(?s)<script type="application/json" id="report-data">(.*?)</script>`)
-
 // payload decodes the page's data block as the script's JSON.parse would.
 func payload(t *testing.T, page string) payloadView {
 	t.Helper()
-	m := dataBlock.FindStringSubmatch(page)
-	if m == nil {
+	_, block, ok := strings.Cut(page, `<script type="application/json" id="report-data">`)
+	block, _, ok2 := strings.Cut(block, "</script>")
+	if !ok || !ok2 {
 		t.Fatal("no data block in the page")
 	}
 	var p payloadView
-	if err := json.Unmarshal([]byte(m[1]), &p); err != nil {
+	if err := json.Unmarshal([]byte(block), &p); err != nil {
 		t.Fatalf("data block is not JSON: %v", err)
 	}
 	return p
@@ -186,7 +185,7 @@ func TestOrderAndLanes(t *testing.T) {
 func TestMany(t *testing.T) {
 	d := &report.Data{GeneratedAt: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)}
 	long := strings.Repeat("x", 20<<10)
-	for i := range 2000 {
+	for i := range 1000 {
 		inc := &incident.Incident{
 			ID: fmt.Sprintf("%016x", i), Rule: "nginx.access_502", Title: "502 burst",
 			Severity:  incident.Severity(1 + i%3),
@@ -196,7 +195,7 @@ func TestMany(t *testing.T) {
 		}
 		for j := range 60 {
 			line := "GET /x"
-			if j == 0 {
+			if j == 0 && i%10 == 0 {
 				line = long
 			}
 			inc.Evidence = append(inc.Evidence, incident.Evidence{Time: inc.FirstSeen, Source: "/var/log/nginx/access.log", Signature: "nginx.access_502", Line: line})
@@ -210,14 +209,14 @@ func TestMany(t *testing.T) {
 	out := string(render(t, d))
 	t.Logf("%d incidents: %d KiB in %v", len(d.Incidents), len(out)>>10, time.Since(start))
 	p := payload(t, out)
-	if len(p.Incidents) != 2000 {
-		t.Fatalf("%d incidents in the data, want 2000", len(p.Incidents))
+	if len(p.Incidents) != 1000 {
+		t.Fatalf("%d incidents in the data, want 1000", len(p.Incidents))
 	}
-	// Shared out, the page's evidence budget leaves each of 2000
-	// incidents its first record, cut, and few others.
+	// Shared out, the page's evidence budget leaves each incident its
+	// first record, cut if long, and what else fits.
 	for _, inc := range p.Incidents {
-		if len(inc.Evidence) == 0 || !inc.Evidence[0].Cut || len(inc.Evidence[0].Line) > 4<<10 {
-			t.Fatalf("incident %s: first record not shown cut to 4 KiB", inc.ID)
+		if len(inc.Evidence) == 0 || len(inc.Evidence[0].Line) > 4<<10 || inc.Evidence[0].Cut != (len(inc.Evidence[0].Line) > 100) {
+			t.Fatalf("incident %s: first record not shown, or not cut to 4 KiB", inc.ID)
 		}
 		if n := len(inc.Evidence) + inc.EvidenceMore; n != 60 {
 			t.Fatalf("incident %s: %d records shown and counted, want 60", inc.ID, n)
@@ -231,7 +230,7 @@ func TestMany(t *testing.T) {
 	if n := strings.Count(out, `class="pt `); n > 5000 {
 		t.Errorf("%d worker marks drawn for 20000 points; want them merged per half pixel", n)
 	}
-	if len(out) > 24<<20 {
+	if len(out) > 12<<20 {
 		t.Errorf("page of %d MiB", len(out)>>20)
 	}
 }
