@@ -84,9 +84,10 @@ type Config struct {
 	// does. ev and hits are valid only during the call.
 	Observe func(ev *parse.Event, hits []match.Hit)
 	// Keep names signatures to match even though no rule uses them, for
-	// Observe: the set is otherwise cut to the rules' signatures. Their
-	// hits reach Observe only; correlation never sees a record that has
-	// only such hits.
+	// Observe (without it, Keep is ignored): the set is otherwise cut to
+	// the rules' signatures. Their hits reach Observe only: correlation
+	// never sees a record that has only such hits, and sees the others in
+	// the order it would without them.
 	Keep []string
 
 	noSeek bool // tests: apply the window by filtering alone
@@ -385,6 +386,9 @@ func (rd *reader) scan(ctx context.Context, st stream) time.Time {
 		in, err := openInput(paths[fi], cfg.Stdin, cfg.Progress)
 		if err != nil {
 			fs.Err = err
+			if cfg.Progress != nil {
+				cfg.Progress.Add(fileSize(paths[fi])) // as TotalBytes counted it
+			}
 			continue
 		}
 		fs.Compressed = in.compressed

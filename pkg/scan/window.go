@@ -37,6 +37,9 @@ import (
 //   - Reading a stream stops at its first record later than Until by more
 //     than the disorder margin; its later files are skipped.
 //
+// The shortcuts take a log's times to grow with its lines, as the merge of
+// the logs does, up to the disorder margin: in a file whose times go back
+// by more (two logs concatenated), records in the window may be missed.
 // Standard input cannot seek: it is only filtered.
 const (
 	// disorder is how far a log's records may run out of time order: the
