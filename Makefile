@@ -4,7 +4,9 @@ BIN     := bin/sigtail
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 SAMPLES := testdata/sample/gunicorn-error.log testdata/sample/nginx-error.log testdata/sample/nginx-access.log testdata/sample/kern.log
 
-.PHONY: all build run test vet fuzz bench lint-catalog clean test-outputs e2e torture
+PREFIX  ?= /usr/local
+
+.PHONY: all build run test vet fuzz bench lint-catalog clean test-outputs e2e torture man install
 
 all: build
 
@@ -15,6 +17,23 @@ build:
 # (exit status 1 means critical incidents were found, which these logs hold)
 run: build
 	./$(BIN) scan --output text --timezone UTC --host sample-host $(SAMPLES) || [ $$? -eq 1 ]
+
+# The man pages in contrib/man, generated from the command tree that also
+# gives --help (a test fails when they are out of date).
+man: build
+	rm -f contrib/man/*.1
+	./$(BIN) man contrib/man
+
+# The binary, its man pages and its shell completions under $(PREFIX)
+# (DESTDIR for packaging).
+install: build
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/sigtail
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0644 contrib/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	./$(BIN) completion bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/sigtail
+	./$(BIN) completion zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_sigtail
+	./$(BIN) completion fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/sigtail.fish
 
 vet:
 	$(GO) vet ./...

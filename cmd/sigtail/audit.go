@@ -3,79 +3,86 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/sigtail/sigtail/pkg/incident"
 	"github.com/sigtail/sigtail/pkg/probe"
 )
 
-// cmdAudit samples the process table twice, --interval apart, and prints
-// what the Gunicorn masters it finds should change, each finding tied to
-// its insight and configuration parameter.
-func cmdAudit(ctx context.Context, env *env, args []string) (int, error) {
-	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(env.stderr, "Usage: sigtail audit [flags]\n\nLook at the running Gunicorn masters (workers, settings, memory, CPU, cgroup limits,\naccept queues) and say what to change.\nExit status: 0 no finding at or above --fail-on, 1 some, 2 error.\n\nFlags:\n")
-		fs.PrintDefaults()
+const auditLong = `Sample the process table twice, --interval apart, find the running Gunicorn
+masters (workers, settings, memory, CPU, cgroup limits, accept queues) and
+say what should change, each finding tied to its insight and setting.
+
+Exit status: 0 no finding at or above --fail-on, 1 some, 2 an error.`
+
+func newAuditCmd(env *env) *cobra.Command {
+	var root, failOn string
+	var interval time.Duration
+	output := newChoice("text", "text", "json")
+	cmd := &cobra.Command{
+		Use:   "audit [flags]",
+		Short: "check the running Gunicorn masters against the catalog's advice",
+		Long:  auditLong,
+		Args:  argsBetween(0, 0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runAudit(cmd.Context(), env, root, output.value, failOn, interval)
+		},
 	}
-	root := fs.String("root", "/", "`DIR` holding the host's proc/ and sys/ (a container's view of the host, a test tree)")
-	output := fs.String("output", "text", "output `FORMAT`: text (a block per master) or json (one object)")
-	failOn := fs.String("fail-on", "critical", "exit 1 when a finding at or above this `SEVERITY` is made: info, warning, critical, or none")
-	interval := fs.Duration("interval", time.Second, "time between the two samples that tell working workers from idle ones (0: one sample)")
-	if err := fs.Parse(args); err != nil {
-		return exitErr, errUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(env.stderr, "audit takes no arguments (got %q)\n", fs.Args())
-		fs.Usage()
-		return exitErr, errUsage
-	}
-	threshold, err := parseFailOn(*failOn)
+	fs := cmd.Flags()
+	fs.StringVar(&root, "root", "/", "`DIR` holding the host's proc/ and sys/ (a container's view of the host, a test tree)")
+	fs.Var(output, "output", "text (a block per master) or json (one object)")
+	fs.StringVar(&failOn, "fail-on", "critical", "exit 1 when a finding at or above this `SEVERITY` is made: info, warning, critical, or none")
+	fs.DurationVar(&interval, "interval", time.Second, "time between the two samples that tell working workers from idle ones (0: one sample)")
+	return cmd
+}
+
+// runAudit prints what the Gunicorn masters in the process table should
+// change.
+func runAudit(ctx context.Context, env *env, rootDir, output, failOn string, interval time.Duration) error {
+	root := &rootDir
+	threshold, err := parseFailOn(failOn)
 	if err != nil {
-		return exitErr, err
+		return err
 	}
-	if *output != "text" && *output != "json" {
-		return exitErr, fmt.Errorf("--output %q: want text or json", *output)
-	}
-	if *interval < 0 {
-		return exitErr, fmt.Errorf("--interval %s: want 0 or more", *interval)
+	if interval < 0 {
+		return usageError("--interval %s: want 0 or more", interval)
 	}
 
 	p := probe.New(*root, probe.Options{})
 	snap, err := p.Sample(time.Now())
 	if err != nil {
-		return exitErr, fmt.Errorf("%w; point --root at the directory that holds the host's proc/ and sys/ (default /)", err)
+		return fmt.Errorf("%w; point --root at the directory that holds the host's proc/ and sys/ (default /)", err)
 	}
-	if *interval > 0 && len(snap.Masters) > 0 {
-		t := time.NewTimer(*interval)
+	if interval > 0 && len(snap.Masters) > 0 {
+		t := time.NewTimer(interval)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return exitErr, ctx.Err()
+			return ctx.Err()
 		case <-t.C:
 		}
 		if snap, err = p.Sample(time.Now()); err != nil {
-			return exitErr, fmt.Errorf("%w (the second sample); run the audit again", err)
+			return fmt.Errorf("%w (the second sample); run the audit again", err)
 		}
 	}
 	rep := probe.Audit(snap)
-	if *output == "json" {
+	if output == "json" {
 		err = writeAuditJSON(env.stdout, snap, rep)
 	} else {
 		err = writeAuditText(env.stdout, snap, rep)
 	}
 	if err != nil {
-		return exitErr, fmt.Errorf("writing the audit: %w", err)
+		return fmt.Errorf("writing the audit: %w", err)
 	}
 	if threshold != incident.SeverityNone && rep.Max() >= threshold {
-		return exitFound, nil
+		env.code = exitFound
 	}
-	return exitOK, nil
+	return nil
 }
 
 // auditJSON is the one JSON object of `sigtail audit --output json`.

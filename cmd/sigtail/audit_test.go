@@ -60,9 +60,9 @@ func TestAuditCommand(t *testing.T) {
 			"reading the process table /nonexistent/host/proc: no such file or directory; point --root at the directory that holds the host's proc/ and sys/ (default /)"},
 		{"an empty directory", []string{"--root", t.TempDir()}, 2, nil, "reading the process table"},
 		{"no master", []string{"--root", noGunicorn(t)}, 0, []string{"no Gunicorn master found among 1 processes", "0 findings"}, ""},
-		{"bad output", []string{"--output", "yaml"}, 2, nil, `--output "yaml": want text or json`},
+		{"bad output", []string{"--output", "yaml"}, 2, nil, `invalid argument "yaml" for "--output" flag: want one of text, json`},
 		{"bad severity", []string{"--fail-on", "urgent"}, 2, nil, "urgent"},
-		{"an argument", []string{"/proc"}, 2, nil, "audit takes no arguments"},
+		{"an argument", []string{"/proc"}, 2, nil, "audit: takes no arguments"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,14 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/spf13/cobra"
 
 	"github.com/sigtail/sigtail"
 	"github.com/sigtail/sigtail/pkg/catalog"
@@ -58,23 +60,30 @@ func catalogError(w io.Writer, err error) bool {
 	return true
 }
 
-func cmdLint(env *env, args []string) (int, error) {
-	fs := flag.NewFlagSet("lint", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	dir := fs.String("catalog", "", "catalog `DIR` (signatures/*.yaml and rules.yaml); default: the built-in catalog")
-	if err := fs.Parse(args); err != nil {
-		return exitErr, errUsage
+func newLintCmd(env *env) *cobra.Command {
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "lint [--catalog DIR]",
+		Short: "validate a catalog: every problem with its file, line and id",
+		Long: `Load a catalog, compile its patterns, check every signature's samples and every
+rule's references, and print each problem as file:line:col: id: message.
+
+Exit status: 0 the catalog is sound, 1 it has problems, 2 it could not be read.`,
+		Args: argsBetween(0, 0, "no arguments"),
+		RunE: func(*cobra.Command, []string) error { return runLint(env, dir) },
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(env.stderr, "lint takes no arguments (got %q)\n", fs.Args())
-		return exitErr, errUsage
-	}
-	cat, set, err := loadCatalog(*dir)
+	cmd.Flags().StringVar(&dir, "catalog", "", "catalog `DIR` (signatures/*.yaml and rules.yaml); default: the built-in catalog")
+	return cmd
+}
+
+func runLint(env *env, dir string) error {
+	cat, set, err := loadCatalog(dir)
 	if err != nil {
 		if catalogError(env.stderr, err) {
-			return exitFound, nil
+			env.code = exitFound
+			return nil
 		}
-		return exitErr, err
+		return err
 	}
 	samples, undetectable := 0, 0
 	for _, s := range cat.Signatures {
@@ -91,70 +100,167 @@ func cmdLint(env *env, args []string) (int, error) {
 			regexp2++
 		}
 	}
-	name := *dir
+	name := dir
 	if name == "" {
 		name = "built-in catalog"
 	}
 	fmt.Fprintf(env.stdout, "%s: ok: %d signatures (%d on regexp2), %d samples checked, %d rules (%d not detectable)\n",
 		name, len(cat.Signatures), regexp2, samples, len(cat.Rules), undetectable)
-	return exitOK, nil
+	return nil
 }
 
-func cmdCatalog(env *env, args []string) (int, error) {
-	fs := flag.NewFlagSet("catalog", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	dir := fs.String("catalog", "", "catalog `DIR`; default: the built-in catalog")
-	if err := fs.Parse(args); err != nil {
-		return exitErr, errUsage
-	}
-	cat, _, err := loadCatalog(*dir)
-	if err != nil {
-		if catalogError(env.stderr, err) {
-			return exitErr, nil
+// listWidth is the width catalog listings fit in, unless --wide.
+const listWidth = 100
+
+func newCatalogCmd(env *env) *cobra.Command {
+	var dir string
+	var wide bool
+	load := func() (*catalog.Catalog, error) {
+		cat, _, err := loadCatalog(dir)
+		if err != nil {
+			return nil, catalogFailure(env, err, "run 'sigtail lint' for the details")
 		}
-		return exitErr, err
+		return cat, nil
 	}
-	w := env.stdout
-	what := fs.Arg(0)
-	switch what {
-	case "", "rules":
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	rules := func(*cobra.Command, []string) error {
+		cat, err := load()
+		if err != nil {
+			return err
+		}
+		return listRules(env.stdout, cat, wide)
+	}
+	cmd := &cobra.Command{
+		Use:   "catalog [rules|signatures|explain ID]",
+		Short: "list the catalog's rules or signatures, or explain one",
+		Long: `List the catalog's rules (the default) or signatures, or explain one rule or
+signature: when it fires, what to do, the commands to look with, the settings
+it recommends, its patterns and samples. Listings fit 100 columns; --wide
+shows every column in full.`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError("unknown listing %q (want rules, signatures or explain ID)", args[0])
+			}
+			return nil
+		},
+		RunE: rules,
+	}
+	cmd.PersistentFlags().StringVar(&dir, "catalog", "", "catalog `DIR`; default: the built-in catalog")
+	cmd.PersistentFlags().BoolVar(&wide, "wide", false, "every column in full, however wide (default: fit 100 columns)")
+	cmd.AddCommand(
+		&cobra.Command{
+			Use:   "rules",
+			Short: "list the rules (the insights): id, severity, title",
+			Args:  argsBetween(0, 0, "no arguments"),
+			RunE:  rules,
+		},
+		&cobra.Command{
+			Use:   "signatures",
+			Short: "list the line signatures: id, formats, description",
+			Args:  argsBetween(0, 0, "no arguments"),
+			RunE: func(*cobra.Command, []string) error {
+				cat, err := load()
+				if err != nil {
+					return err
+				}
+				return listSignatures(env.stdout, cat, wide)
+			},
+		},
+		&cobra.Command{
+			Use:   "explain ID",
+			Short: "explain one rule or signature",
+			Args:  argsBetween(1, 1, "one rule or signature id"),
+			ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+				cat, err := load()
+				if err != nil {
+					return nil, cobra.ShellCompDirectiveError
+				}
+				var ids []string
+				for _, r := range cat.Rules {
+					ids = append(ids, r.ID)
+				}
+				for _, s := range cat.Signatures {
+					ids = append(ids, s.ID)
+				}
+				return ids, cobra.ShellCompDirectiveNoFileComp
+			},
+			RunE: func(_ *cobra.Command, args []string) error {
+				cat, err := load()
+				if err != nil {
+					return err
+				}
+				id := args[0]
+				for _, r := range cat.Rules {
+					if r.ID == id {
+						explainRule(env.stdout, cat, r)
+						return nil
+					}
+				}
+				if s, ok := cat.Signature(id); ok {
+					explainSignature(env.stdout, cat, s)
+					return nil
+				}
+				return fmt.Errorf("no rule or signature %q (see 'sigtail catalog rules' and 'sigtail catalog signatures')", id)
+			},
+		},
+	)
+	return cmd
+}
+
+func listRules(w io.Writer, cat *catalog.Catalog, wide bool) error {
+	var b bytes.Buffer
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	if wide {
 		fmt.Fprintln(tw, "RULE\tSEVERITY\tDETECTS\tTITLE")
-		for _, r := range cat.Rules {
+	} else {
+		fmt.Fprintln(tw, "RULE\tSEVERITY\tTITLE")
+	}
+	for _, r := range cat.Rules {
+		title := r.Title
+		if !r.Detectable {
+			title += " (not detectable)"
+		}
+		if wide {
 			det := strings.Join(r.Signatures, ",")
 			if !r.Detectable {
-				det = "(not detectable)"
+				det = "-"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Severity, det, r.Title)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Severity, det, title)
+		} else {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", r.ID, r.Severity, title)
 		}
-		return exitOK, tw.Flush()
-	case "signatures":
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "SIGNATURE\tFORMATS\tDESCRIPTION")
-		for _, s := range cat.Signatures {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", s.ID, strings.Join(s.Formats, ","), firstSentence(s.Description))
-		}
-		return exitOK, tw.Flush()
-	case "explain":
-		id := fs.Arg(1)
-		if id == "" {
-			fmt.Fprintln(env.stderr, "catalog explain needs a rule or signature id")
-			return exitErr, errUsage
-		}
-		for _, r := range cat.Rules {
-			if r.ID == id {
-				explainRule(w, cat, r)
-				return exitOK, nil
-			}
-		}
-		if s, ok := cat.Signature(id); ok {
-			explainSignature(w, cat, s)
-			return exitOK, nil
-		}
-		return exitErr, fmt.Errorf("no rule or signature %q (see 'sigtail catalog rules' and 'sigtail catalog signatures')", id)
 	}
-	fmt.Fprintf(env.stderr, "catalog: unknown listing %q (want rules, signatures or explain ID)\n", what)
-	return exitErr, errUsage
+	tw.Flush()
+	return writeFitted(w, b.String(), wide)
+}
+
+func listSignatures(w io.Writer, cat *catalog.Catalog, wide bool) error {
+	var b bytes.Buffer
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SIGNATURE\tFORMATS\tDESCRIPTION")
+	for _, s := range cat.Signatures {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.ID, strings.Join(s.Formats, ","), firstSentence(s.Description))
+	}
+	tw.Flush()
+	return writeFitted(w, b.String(), wide)
+}
+
+// writeFitted writes a table, each line cut to listWidth columns with an
+// ellipsis unless wide.
+func writeFitted(w io.Writer, table string, wide bool) error {
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(table, "\n") {
+		if line == "" {
+			continue
+		}
+		line = strings.TrimRight(line, " \n")
+		if r := []rune(line); !wide && len(r) > listWidth {
+			line = strings.TrimRight(string(r[:listWidth-1]), " ") + "…"
+		}
+		b.WriteString(line)
+		b.WriteByte('\n')
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 func firstSentence(s string) string {

@@ -165,14 +165,14 @@ func parseByteSize(s string) (int64, error) {
 func parseOutputFlag(v string) (outputConfig, error) {
 	typ, url, _ := strings.Cut(v, "=")
 	if _, ok := outputKeys[typ]; !ok {
-		return outputConfig{}, fmt.Errorf("--output %s: unknown output type %q (one of %s)", v, typ, outputTypes())
+		return outputConfig{}, fmt.Errorf("--to %s: unknown output type %q (one of %s)", v, typ, outputTypes())
 	}
 	needsURL := slices.Contains(outputKeys[typ], "url")
 	switch {
 	case needsURL && url == "":
-		return outputConfig{}, fmt.Errorf("--output %s: give its URL as %s=URL (or configure it under outputs: in --config)", v, typ)
+		return outputConfig{}, fmt.Errorf("--to %s: give its URL as %s=URL (or configure it under outputs: in --config)", v, typ)
 	case !needsURL && url != "":
-		return outputConfig{}, fmt.Errorf("--output %s: %s takes no URL", v, typ)
+		return outputConfig{}, fmt.Errorf("--to %s: %s takes no URL", v, typ)
 	}
 	return outputConfig{Type: typ, URL: url}, nil
 }

@@ -27,9 +27,9 @@ func TestOutputConfigErrors(t *testing.T) {
 	for _, tt := range []struct {
 		name, yaml, want string
 	}{
-		{"unknown key", "outputs:\n  - type: journald\n    url: http://x\n", `line 3: journald output: unknown key "url" (it takes type, name, spool,`},
+		{"unknown key", "outputs:\n  - type: journald\n    url: http://x\n", `:3:5: outputs[0]: journald output: unknown key "url" (it takes type, name, spool,`},
 		{"misspelt key", "outputs:\n  - type: loki\n    url: http://x\n    tenat: a\n", `unknown key "tenat"`},
-		{"unknown type", "outputs:\n  - type: kafka\n", `line 2: unknown output type "kafka" (one of alertmanager, journald, loki, stdout, webhook)`},
+		{"unknown type", "outputs:\n  - type: kafka\n", `:2:5: outputs[0]: unknown output type "kafka" (one of alertmanager, journald, loki, stdout, webhook)`},
 		{"no type", "outputs:\n  - url: http://x\n", "output has no type"},
 		{"not a mapping", "outputs: [stdout]\n", "an output is a mapping"},
 		{"bad size", "outputs:\n  - type: journald\n    spool_max_bytes: 12 apples\n", `size "12 apples"`},

@@ -1,23 +1,21 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"sync/atomic"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"gopkg.in/yaml.v3"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/sigtail/sigtail/pkg/catalog"
 	"github.com/sigtail/sigtail/pkg/checkpoint"
@@ -36,94 +34,73 @@ var defaultFiles = []string{
 	"/var/log/nginx/access.log",
 } // and the kernel log, from /dev/kmsg (--kernel)
 
-// runConfig is the daemon's configuration file (YAML). Flags override it.
-type runConfig struct {
-	Files []struct {
-		Path   string `yaml:"path"`
-		Format string `yaml:"format"`
-	} `yaml:"files"`
-	Catalog           string `yaml:"catalog"`
-	Positions         string `yaml:"positions"`
-	Listen            string `yaml:"listen"`
-	Timezone          string `yaml:"timezone"`
-	Host              string `yaml:"host"`
-	NginxAccessFormat string `yaml:"nginx_access_format"`
-	FromStart         bool   `yaml:"from_start"`
-	// MaxGroups caps the incidents and pending groups one rule keeps.
-	MaxGroups int `yaml:"max_groups"`
-	// Probe turns the process-table probe off with false; ProbeInterval
-	// is how often it samples.
-	Probe         *bool         `yaml:"probe"`
-	ProbeInterval time.Duration `yaml:"probe_interval"`
-	Kernel        *bool         `yaml:"kernel"`
-	Units         []string      `yaml:"units"`
-	// Outputs are where incidents go, in order (default: stdout).
-	Outputs []outputConfig `yaml:"outputs"`
-	// SpoolDir holds the spools of outputs that name none
-	// (default /var/lib/sigtail/spool).
-	SpoolDir string `yaml:"spool_dir"`
+// runFlags are the daemon's flags; each overrides its key of --config.
+type runFlags struct {
+	config, catalog, positions, listen, timezone, host, spoolDir string
+	files, units, outputs                                        []string
+	fromStart, kernel, probe, check                              bool
+	probeEvery                                                   time.Duration
 }
 
-func loadRunConfig(path string) (*runConfig, error) {
-	var c runConfig
-	if path == "" {
-		return &c, nil
+const runLong = `Follow the logs until stopped, writing incidents as JSON lines on stdout or to
+the configured outputs (journald, Loki, Alertmanager, webhooks). With no
+config and no --file it follows the usual places that exist
+(/var/log/gunicorn/error.log, /var/log/nginx/error.log and access.log) and
+the kernel log.
+
+A log that cannot be read is reported once, with its reason, and retried;
+/healthz answers 503 and names it until it can be read again.
+SIGTERM drains and saves positions; SIGHUP reloads the catalog.
+--check validates the config, the catalog and every source, and exits:
+0 when all is well, 1 when a source cannot be read, 2 on a config error.`
+
+func newRunCmd(env *env) *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run [flags]",
+		Short: "follow the logs until stopped (the daemon)",
+		Long:  runLong,
+		Example: `  sigtail run --config /etc/sigtail/sigtail.yaml
+  sigtail run --config /etc/sigtail/sigtail.yaml --check
+  sigtail run --file '/var/log/gunicorn/*.log' --to alertmanager=http://127.0.0.1:9093`,
+		Args: argsBetween(0, 0, "no arguments (give logs with --file)"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runDaemon(cmd.Context(), env, cmd.Flags(), &f)
+		},
 	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("config %s: %w", path, err)
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) { // an empty file is no settings
-		return nil, fmt.Errorf("config %s: %w", path, err)
-	}
-	for i, f := range c.Files {
-		if f.Path == "" {
-			return nil, fmt.Errorf("config %s: files[%d] has no path", path, i)
-		}
-		if f.Format != "" && !parse.Format(f.Format).Valid() {
-			return nil, fmt.Errorf("config %s: files[%d] (%s): unknown format %q (want one of %s)", path, i, f.Path, f.Format, formatNames())
-		}
-	}
-	return &c, nil
+	fs := cmd.Flags()
+	fs.StringVar(&f.config, "config", "", "configuration `FILE` (YAML: files, kernel, units, outputs, spool_dir, catalog, positions, listen, timezone, host, nginx_access_format, from_start, probe, probe_interval, max_groups)")
+	fs.StringArrayVar(&f.files, "file", nil, "follow this `PATH` or glob (repeatable; replaces the config's files)")
+	fs.StringVar(&f.catalog, "catalog", "", "catalog `DIR` replacing the built-in one")
+	fs.StringVar(&f.positions, "positions", "", "positions `FILE` (default /var/lib/sigtail/positions.json; \"none\" keeps none)")
+	fs.StringVar(&f.listen, "listen", "", "`ADDR` for /metrics and /healthz (default 127.0.0.1:9847; \"none\" to disable)")
+	fs.StringVar(&f.timezone, "timezone", "", "`ZONE` of timestamps that carry none (default Local)")
+	fs.StringVar(&f.host, "host", "", "host `NAME` in incidents (default: this host's name)")
+	fs.BoolVar(&f.fromStart, "from-start", false, "read files with no saved position from their start instead of their end")
+	fs.BoolVar(&f.kernel, "kernel", true, "follow the kernel log (/dev/kmsg, or journalctl -k where it cannot be read)")
+	fs.BoolVar(&f.probe, "probe", true, "sample the process table for Gunicorn masters and workers (metrics and incidents; see sigtail audit)")
+	fs.DurationVar(&f.probeEvery, "probe-interval", 0, "how often the process table is sampled (default 10s)")
+	fs.StringArrayVar(&f.units, "unit", nil, "follow this journald `UNIT`'s messages (repeatable; adds to the config's units)")
+	fs.StringArrayVar(&f.outputs, "to", nil, "send incidents to `OUTPUT`: stdout, journald, loki=URL, alertmanager=URL or webhook=URL (repeatable; replaces the config's outputs; default stdout)")
+	// The former name, kept working: said once on stderr (pflag's own
+	// deprecation notice goes to stdout, among incidents).
+	fs.StringArrayVar(&f.outputs, "output", nil, "the former name of --to")
+	fs.MarkHidden("output")
+	fs.StringVar(&f.spoolDir, "spool-dir", "", "`DIR` of the outputs' spools (default /var/lib/sigtail/spool)")
+	fs.BoolVar(&f.check, "check", false, "validate the config, the catalog and that every source can be read, print what was found, and exit")
+	return cmd
 }
 
-type multiFlag []string
-
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
-func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
-
-func cmdRun(ctx context.Context, env *env, args []string) (int, error) {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(env.stderr, "Usage: sigtail run [flags]\n\nFollow the logs until stopped, writing incidents as JSON lines on stdout\nor to the configured outputs (journald, Loki, Alertmanager, webhooks).\nSIGTERM drains and saves positions; SIGHUP reloads the catalog.\n\nFlags:\n")
-		fs.PrintDefaults()
+func runDaemon(ctx context.Context, env *env, fs *pflag.FlagSet, f *runFlags) error {
+	if fs.Changed("output") {
+		fmt.Fprintln(env.stderr, "sigtail: run: --output is now --to (scan's --output is the format it prints); --output still works")
 	}
-	configPath := fs.String("config", "", "configuration `FILE` (YAML: files, kernel, units, outputs, spool_dir, catalog, positions, listen, timezone, host, nginx_access_format, from_start)")
-	var files multiFlag
-	fs.Var(&files, "file", "follow this `PATH` or glob (repeatable; replaces the config's files)")
-	catalogDir := fs.String("catalog", "", "catalog `DIR` replacing the built-in one")
-	positions := fs.String("positions", "", "positions `FILE` (default /var/lib/sigtail/positions.json; \"none\" keeps none)")
-	listen := fs.String("listen", "", "`ADDR` for /metrics and /healthz (default 127.0.0.1:9847; \"none\" to disable)")
-	timezone := fs.String("timezone", "", "`ZONE` of timestamps that carry none (default Local)")
-	host := fs.String("host", "", "host `NAME` in incidents (default: this host's name)")
-	fromStart := fs.Bool("from-start", false, "read files with no saved position from their start instead of their end")
-	kernel := fs.Bool("kernel", true, "follow the kernel log (/dev/kmsg, or journalctl -k where it cannot be read)")
-	probeOn := fs.Bool("probe", true, "sample the process table for Gunicorn masters and workers (metrics and incidents; see sigtail audit)")
-	probeEvery := fs.Duration("probe-interval", 0, "how often the process table is sampled (default 10s)")
-	var units multiFlag
-	fs.Var(&units, "unit", "follow this journald `UNIT`'s messages (repeatable; adds to the config's units)")
-	var outputs multiFlag
-	fs.Var(&outputs, "output", "send incidents to `OUTPUT`: stdout, journald, loki=URL, alertmanager=URL or webhook=URL (repeatable; replaces the config's outputs; default stdout)")
-	spoolDir := fs.String("spool-dir", "", "`DIR` of the outputs' spools (default /var/lib/sigtail/spool)")
-	if err := fs.Parse(args); err != nil {
-		return exitErr, errUsage
-	}
+	configPath, files, units, outputs := &f.config, f.files, f.units, f.outputs
+	catalogDir, positions, listen, timezone, host, spoolDir := &f.catalog, &f.positions, &f.listen, &f.timezone, &f.host, &f.spoolDir
+	fromStart, kernel, probeOn, probeEvery := &f.fromStart, &f.kernel, &f.probe, &f.probeEvery
 	rc, err := loadRunConfig(*configPath)
 	if err != nil {
-		return exitErr, err
+		return err
 	}
 	outputConfigs := rc.Outputs
 	if len(outputs) > 0 {
@@ -131,8 +108,7 @@ func cmdRun(ctx context.Context, env *env, args []string) (int, error) {
 		for _, v := range outputs {
 			o, err := parseOutputFlag(v)
 			if err != nil {
-				fmt.Fprintf(env.stderr, "sigtail run: %v\n", err)
-				return exitErr, errUsage
+				return usageError("%v", err)
 			}
 			outputConfigs = append(outputConfigs, o)
 		}
@@ -164,26 +140,27 @@ func cmdRun(ctx context.Context, env *env, args []string) (int, error) {
 		}
 	}
 	followKernel := *kernel
-	if rc.Kernel != nil && !flagSet(fs, "kernel") {
+	if rc.Kernel != nil && !fs.Changed("kernel") {
 		followKernel = *rc.Kernel
 	}
 	units = append(units, rc.Units...)
 	if len(srcs) == 0 && !followKernel && len(units) == 0 {
-		return exitErr, daemon.ErrNoSources
+		return daemon.ErrNoSources
 	}
 	in := inputFlags{catalog: pick(*catalogDir, rc.Catalog, ""), timezone: pick(*timezone, rc.Timezone, "Local"), accessFmt: rc.NginxAccessFormat}
 	cfg, err := in.config(env)
 	if err != nil {
-		if catalogError(env.stderr, err) {
-			return exitErr, fmt.Errorf("the catalog has errors; not starting")
-		}
-		return exitErr, err
+		return catalogFailure(env, err, "not starting")
 	}
 	var store *checkpoint.Store
 	if p := pick(*positions, rc.Positions, "/var/lib/sigtail/positions.json"); p != "none" {
 		if store, err = checkpoint.Open(p); err != nil {
-			return exitErr, err
+			return err
 		}
+	}
+	if f.check {
+		// The config and the catalog are sound to have come this far.
+		return checkSources(env, daemon.Config{Files: srcs, Kernel: followKernel, Units: units, Positions: store}, len(cfg.Catalog.Rules))
 	}
 	name := pick(*host, rc.Host, "")
 	if name == "" {
@@ -208,9 +185,9 @@ func cmdRun(ctx context.Context, env *env, args []string) (int, error) {
 	})
 	if err != nil {
 		if *configPath != "" && len(outputs) == 0 {
-			return exitErr, fmt.Errorf("config %s: %w", *configPath, err)
+			return fmt.Errorf("config %s: %w", *configPath, err)
 		}
-		return exitErr, err
+		return err
 	}
 	// Closed after the daemon stopped (and with it their delivery).
 	closeSinks := func() error {
@@ -222,7 +199,7 @@ func cmdRun(ctx context.Context, env *env, args []string) (int, error) {
 	}
 	var prober daemon.Prober
 	probeWanted := *probeOn
-	if rc.Probe != nil && !flagSet(fs, "probe") {
+	if rc.Probe != nil && !fs.Changed("probe") {
 		probeWanted = *rc.Probe
 	}
 	if probeWanted {
@@ -244,11 +221,11 @@ func cmdRun(ctx context.Context, env *env, args []string) (int, error) {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			closeSinks()
-			return exitErr, fmt.Errorf("listening on %s for /metrics: %w", addr, err)
+			return fmt.Errorf("listening on %s for /metrics and /healthz: %w (give another with --listen, or --listen none)", addr, err)
 		}
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{}))
-		mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+		mux.Handle("/healthz", daemon.HealthHandler(d))
 		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		go srv.Serve(ln)
 		defer srv.Close()
@@ -282,17 +259,28 @@ func cmdRun(ctx context.Context, env *env, args []string) (int, error) {
 	}
 	if err := d.Run(ctx); err != nil {
 		closeSinks()
-		return exitErr, err
+		return err
 	}
-	if err := closeSinks(); err != nil {
-		return exitErr, err
-	}
-	return exitOK, nil
+	return closeSinks()
 }
 
-// flagSet reports whether the flag was given on the command line.
-func flagSet(fs *flag.FlagSet, name string) bool {
-	set := false
-	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
-	return set
+// checkSources prints whether every source and the positions can be read,
+// one line each, and sets the exit code: 1 when one cannot.
+func checkSources(env *env, cfg daemon.Config, rules int) error {
+	results := daemon.Check(cfg)
+	tw := tabwriter.NewWriter(env.stdout, 0, 0, 2, ' ', 0)
+	bad := 0
+	for _, r := range results {
+		status := "ok"
+		if !r.OK {
+			status, bad = "FAIL", bad+1
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", status, r.Kind, r.Source, r.Reason)
+	}
+	tw.Flush()
+	fmt.Fprintf(env.stdout, "config and catalog (%d rules): ok; %d of %d sources ok\n", rules, len(results)-bad, len(results))
+	if bad > 0 {
+		env.code = exitFound
+	}
+	return nil
 }

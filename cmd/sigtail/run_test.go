@@ -39,9 +39,9 @@ func TestRunConfigErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"run", "--config", bad}, "field fromat not found"},
+		{[]string{"run", "--config", bad}, `:3:5: files[0].fromat: unknown key`},
 		{[]string{"run", "--config", badFormat}, `unknown format "apache"`},
-		{[]string{"run", "--config", filepath.Join(dir, "missing.yaml")}, "missing.yaml"},
+		{[]string{"run", "--config", filepath.Join(dir, "missing.yaml")}, "missing.yaml: no such file"},
 	} {
 		code, _, stderr := runCmd(t, "", tt.args...)
 		if code != 2 || !strings.Contains(stderr, tt.want) {

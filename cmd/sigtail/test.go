@@ -3,12 +3,13 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/sigtail/sigtail/pkg/envelope"
 	"github.com/sigtail/sigtail/pkg/match"
@@ -16,39 +17,46 @@ import (
 	"github.com/sigtail/sigtail/pkg/source"
 )
 
-// cmdTest is sigtail's fail2ban-regex: every record of a line or file with
-// the signatures it matches and their captures.
-func cmdTest(ctx context.Context, env *env, args []string) (int, error) {
-	fs := flag.NewFlagSet("test", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(env.stderr, "Usage: sigtail test [flags] LINE|FILE\n\nShow every signature a log line, or each record of a file, matches, with its captures.\nExit status: 0 something matched, 1 nothing matched, 2 error.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
+const testLong = `Show every signature a log line, or each record of a file, matches, with its
+captures and what the envelope and the format said: what fail2ban-regex is
+for fail2ban. A LINE that names an existing file is read as that file; - is
+standard input.
+
+Exit status: 0 something matched, 1 nothing matched, 2 an error.`
+
+func newTestCmd(env *env) *cobra.Command {
 	var in inputFlags
-	in.register(fs)
-	all := fs.Bool("all", false, "also print records that match nothing")
-	if err := fs.Parse(args); err != nil {
-		return exitErr, errUsage
+	var all bool
+	cmd := &cobra.Command{
+		Use:   "test [flags] LINE|FILE",
+		Short: "show every signature a line or file matches",
+		Long:  testLong,
+		Example: `  sigtail test '[2026-11-24 10:00:00 +0000] [1234] [CRITICAL] WORKER TIMEOUT (pid:1235)'
+  sigtail test --all /var/log/gunicorn/error.log`,
+		Args: argsBetween(1, 1, "one LINE or FILE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runTest(cmd.Context(), env, &in, all, args[0])
+		},
 	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return exitErr, errUsage
-	}
+	in.register(cmd.Flags())
+	cmd.Flags().BoolVar(&all, "all", false, "also print records that match nothing")
+	return cmd
+}
+
+// runTest is sigtail's fail2ban-regex: every record of a line or file with
+// the signatures it matches and their captures.
+func runTest(ctx context.Context, env *env, in *inputFlags, showAll bool, arg string) error {
+	all := &showAll
 	cfg, err := in.config(env)
 	if err != nil {
-		if catalogError(env.stderr, err) {
-			return exitErr, fmt.Errorf("the catalog has errors")
-		}
-		return exitErr, err
+		return catalogFailure(env, err, "nothing tested")
 	}
-	arg := fs.Arg(0)
 	var r io.Reader
 	name := arg
 	if st, err := os.Stat(arg); err == nil && !st.IsDir() || arg == "-" {
 		f, err := source.Open(arg, env.stdin)
 		if err != nil {
-			return exitErr, err
+			return fmt.Errorf("%s: %s", arg, describeErr(err))
 		}
 		defer f.Close()
 		r = f
@@ -118,7 +126,7 @@ func cmdTest(ctx context.Context, env *env, args []string) (int, error) {
 		b, off, _, err := lr.Next()
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
-				return exitErr, fmt.Errorf("reading %s: %w", name, err)
+				return fmt.Errorf("reading %s: %w", name, err)
 			}
 			break
 		}
@@ -127,7 +135,7 @@ func cmdTest(ctx context.Context, env *env, args []string) (int, error) {
 			show(ev)
 		}
 		if ctx.Err() != nil {
-			return exitErr, ctx.Err()
+			return ctx.Err()
 		}
 	}
 	for _, ev := range ps.Flush() {
@@ -144,9 +152,9 @@ func cmdTest(ctx context.Context, env *env, args []string) (int, error) {
 		fmt.Fprintf(w, "  %-45s %d\n", id, perSig[id])
 	}
 	if matched == 0 {
-		return exitFound, nil
+		env.code = exitFound
 	}
-	return exitOK, nil
+	return nil
 }
 
 // describeEnvelope is one line naming an event's envelope layers and what

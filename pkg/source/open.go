@@ -5,7 +5,9 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"syscall"
 	"time"
 )
 
@@ -58,7 +60,7 @@ func Open(path string, stdin io.Reader) (*File, error) {
 		}
 		if st.IsDir() {
 			fh.Close()
-			return nil, fmt.Errorf("opening %s: is a directory", path)
+			return nil, &fs.PathError{Op: "open", Path: path, Err: syscall.EISDIR}
 		}
 		f.ModTime = st.ModTime()
 		f.closer = append(f.closer, fh)

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// TestCLI drives the built binary as a person would: flags anywhere on the
+// line, help, wrong values, unreadable files, broken configs. Each case
+// checks the exit status and what is said, and that an error is one line.
+func TestCLI(t *testing.T) {
+	bin := buildSigtail(t)
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	errLog := write("error.log", timeoutLine)
+	aDir := filepath.Join(dir, "logs.d")
+	os.Mkdir(aDir, 0o755)
+	missing := filepath.Join(dir, "missing.log")
+	unknownKey := write("unknown-key.yaml", "files:\n  - path: /var/log/x.log\n    fromat: gunicorn\n")
+	badDuration := write("bad-duration.yaml", "kernel: false\nprobe_interval: often\n")
+	badFormat := write("bad-format.yaml", "files:\n  - path: /x\n    format: apache\n")
+	notAList := write("not-a-list.yaml", "units: gunicorn.service\n")
+	badOutput := write("bad-output.yaml", "outputs:\n  - type: loki\n    url: http://127.0.0.1:3100\n    resend: 1m\n")
+	badSyntax := write("bad-syntax.yaml", "files:\n  - path: [\n")
+	checkCfg := write("check.yaml", "kernel: false\nprobe: false\npositions: none\nfiles:\n  - path: "+errLog+"\n  - path: "+missing+"\n  - path: "+aDir+"\n")
+	okCfg := write("ok.yaml", "kernel: false\nprobe: false\npositions: none\nfiles:\n  - path: "+errLog+"\n")
+
+	type tc struct {
+		name   string
+		args   []string
+		code   int
+		stdout string // a substring of stdout, "" for any
+		stderr string // a regexp stderr must match, "" for any
+		// oneLine: stderr is exactly one line (an error for people).
+		oneLine bool
+	}
+	cases := []tc{
+		// Flags anywhere on the line.
+		{name: "flag after the file", args: []string{"scan", errLog, "--fail-on", "none"}, code: 0, stdout: `"rule":"gunicorn.worker_timeout"`},
+		{name: "flags before and after", args: []string{"scan", "--output", "text", errLog, "--host", "h1"}, code: 1, stdout: "host h1"},
+		{name: "-- ends the flags", args: []string{"scan", "--fail-on", "none", "--", errLog}, code: 0, stdout: "worker_timeout"},
+		// Help is not an error.
+		{name: "-h", args: []string{"-h"}, code: 0, stdout: "Available Commands:"},
+		{name: "help", args: []string{"help"}, code: 0, stdout: "Available Commands:"},
+		{name: "no command", args: []string{}, code: 0, stdout: "Available Commands:"},
+		{name: "scan -h", args: []string{"scan", "-h"}, code: 0, stdout: "--since"},
+		{name: "run --help", args: []string{"run", "--help"}, code: 0, stdout: "--check"},
+		{name: "test -h after a line", args: []string{"test", "some line", "-h"}, code: 0, stdout: "LINE|FILE"},
+		{name: "audit -h", args: []string{"audit", "-h"}, code: 0, stdout: "--interval"},
+		{name: "catalog explain -h", args: []string{"catalog", "explain", "-h"}, code: 0, stdout: "explain ID"},
+		{name: "version", args: []string{"--version"}, code: 0, stdout: "sigtail "},
+		// Usage errors: one line, what and where to look.
+		{name: "unknown format", args: []string{"scan", "--format", "apache", errLog}, code: 2,
+			stderr: `^sigtail: scan: invalid argument "apache" for "--format" flag: want one of gunicorn, nginx-error, .*see 'sigtail scan --help'`, oneLine: true},
+		{name: "unknown output format", args: []string{"scan", errLog, "--output", "xml"}, code: 2, stderr: `"xml".*want one of json, text`, oneLine: true},
+		{name: "unknown flag", args: []string{"scan", "--frobnicate", errLog}, code: 2, stderr: `^sigtail: scan: unknown flag: --frobnicate`, oneLine: true},
+		{name: "unknown command", args: []string{"sacn"}, code: 2, stderr: `^sigtail: unknown command "sacn" \(did you mean scan\?`, oneLine: true},
+		{name: "no files", args: []string{"scan"}, code: 2, stderr: `needs at least one FILE`, oneLine: true},
+		{name: "bad severity", args: []string{"scan", errLog, "--fail-on", "urgent"}, code: 2, stderr: `--fail-on "urgent": want info, warning, critical or none`, oneLine: true},
+		{name: "bad since", args: []string{"scan", "--since", "last tuesday", errLog}, code: 2, stderr: `--since "last tuesday": want an age such as 30m`, oneLine: true},
+		{name: "until before since", args: []string{"scan", "--since", "2026-11-24", "--until", "2026-11-23", errLog}, code: 2, stderr: `--until .* is before --since`, oneLine: true},
+		{name: "bad time zone", args: []string{"scan", "--timezone", "Mars/Olympus", errLog}, code: 2, stderr: `--timezone "Mars/Olympus": not a time zone`, oneLine: true},
+		{name: "catalog listing unknown", args: []string{"catalog", "frobs"}, code: 2, stderr: `unknown listing "frobs"`, oneLine: true},
+		{name: "lint takes no argument", args: []string{"lint", "x"}, code: 2, stderr: `^sigtail: lint: takes no arguments \(got "x"\)`, oneLine: true},
+		// Files that cannot be read: named, with the reason; the others scanned.
+		{name: "missing file", args: []string{"scan", "--log-format", "text", missing}, code: 2,
+			stderr: `^sigtail: scan: ` + regexp.QuoteMeta(missing) + `: no such file \(check the path`, oneLine: true},
+		{name: "a directory", args: []string{"scan", "--log-format", "text", aDir}, code: 2,
+			stderr: `^sigtail: scan: ` + regexp.QuoteMeta(aDir) + `: is a directory, not a log file`, oneLine: true},
+		{name: "missing file, others scanned", args: []string{"scan", "--log-format", "text", missing, errLog}, code: 2,
+			stdout: "worker_timeout", stderr: regexp.QuoteMeta(missing) + `: no such file`},
+		{name: "json logs when asked", args: []string{"scan", "--log-format", "json", missing}, code: 2,
+			stderr: `^\{"level":"error","file":"` + regexp.QuoteMeta(missing) + `","reason":"no such file`},
+		// Config errors: file, line, column, the key in YAML terms.
+		{name: "config unknown key", args: []string{"run", "--config", unknownKey}, code: 2,
+			stderr: `^sigtail: run: ` + regexp.QuoteMeta(unknownKey) + `:3:5: files\[0\]\.fromat: unknown key \(known here: path, format\)$`, oneLine: true},
+		{name: "config bad duration", args: []string{"run", "--config", badDuration}, code: 2,
+			stderr: regexp.QuoteMeta(badDuration) + `:2:17: probe_interval: want a duration such as 10s, 5m or 1h30m, got "often"$`, oneLine: true},
+		{name: "config unknown format", args: []string{"run", "--config", badFormat}, code: 2,
+			stderr: regexp.QuoteMeta(badFormat) + `:3:13: files\[0\]\.format: unknown format "apache" \(want one of gunicorn,`, oneLine: true},
+		{name: "config not a list", args: []string{"run", "--config", notAList}, code: 2,
+			stderr: regexp.QuoteMeta(notAList) + `:1:8: units: want a list .*got "gunicorn.service"`, oneLine: true},
+		{name: "config key of another output type", args: []string{"run", "--config", badOutput}, code: 2,
+			stderr: regexp.QuoteMeta(badOutput) + `:4:5: outputs\[0\]: loki output: unknown key "resend"`, oneLine: true},
+		{name: "config syntax", args: []string{"run", "--config", badSyntax}, code: 2,
+			stderr: `config ` + regexp.QuoteMeta(badSyntax) + `: line \d+: `, oneLine: true},
+		{name: "config missing", args: []string{"run", "--config", missing}, code: 2,
+			stderr: `reading the config ` + regexp.QuoteMeta(missing) + `: no such file`, oneLine: true},
+		// run --check: the config, the catalog, every source.
+		{name: "check finds bad sources", args: []string{"run", "--check", "--config", checkCfg}, code: 1, stdout: "FAIL"},
+		{name: "check passes", args: []string{"run", "--config", okCfg, "--check"}, code: 0, stdout: "1 of 1 sources ok"},
+		{name: "run --output is --to", args: []string{"run", "--config", okCfg, "--check", "--output", "stdout"}, code: 0,
+			stderr: `^sigtail: run: --output is now --to`},
+		{name: "run --to", args: []string{"run", "--config", okCfg, "--check", "--to", "loki"}, code: 2, stderr: `--to loki: give its URL as loki=URL`, oneLine: true},
+		// Shell completion.
+		{name: "completion bash", args: []string{"completion", "bash"}, code: 0, stdout: "complete -o default"},
+		{name: "completion zsh", args: []string{"completion", "zsh"}, code: 0, stdout: "#compdef sigtail"},
+		{name: "completion fish", args: []string{"completion", "fish"}, code: 0, stdout: "complete -c sigtail"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cmd := exec.Command(bin, c.args...)
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			code := 0
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				code = ee.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if code != c.code {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, c.code, stdout.String(), stderr.String())
+			}
+			if c.stdout != "" && !strings.Contains(stdout.String(), c.stdout) {
+				t.Errorf("stdout lacks %q:\n%s", c.stdout, stdout.String())
+			}
+			if c.stderr != "" && !regexp.MustCompile(c.stderr).MatchString(strings.TrimRight(stderr.String(), "\n")) {
+				t.Errorf("stderr does not match %q:\n%s", c.stderr, stderr.String())
+			}
+			if c.oneLine && strings.Count(stderr.String(), "\n") != 1 {
+				t.Errorf("stderr is not one line:\n%s", stderr.String())
+			}
+		})
+	}
+}
+
+// TestCatalogListingsFit: listings fit 100 columns unless --wide.
+func TestCatalogListingsFit(t *testing.T) {
+	for _, listing := range [][]string{{"catalog"}, {"catalog", "rules"}, {"catalog", "signatures"}} {
+		code, stdout, _ := runCmd(t, "", listing...)
+		if code != 0 || strings.Count(stdout, "\n") < 10 {
+			t.Fatalf("%v: exit %d:\n%s", listing, code, stdout)
+		}
+		for _, l := range strings.Split(stdout, "\n") {
+			if n := utf8.RuneCountInString(l); n > listWidth {
+				t.Errorf("%v: a line of %d columns: %s", listing, n, l)
+			}
+		}
+		_, wide, _ := runCmd(t, "", append(listing, "--wide")...)
+		longest := 0
+		for _, l := range strings.Split(wide, "\n") {
+			longest = max(longest, utf8.RuneCountInString(l))
+		}
+		if longest <= listWidth || strings.Contains(wide, "…") {
+			t.Errorf("%v --wide: longest line %d columns, want every column in full", listing, longest)
+		}
+	}
+}
+
+// TestManPagesUpToDate: contrib/man is what `make man` makes from the
+// command tree (the date and version line aside).
+func TestManPagesUpToDate(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, stderr := runCmd(t, "", "man", dir); code != 0 {
+		t.Fatalf("man: exit %d: %s", code, stderr)
+	}
+	generated, _ := filepath.Glob(filepath.Join(dir, "*.1"))
+	shipped, _ := filepath.Glob("../../contrib/man/*.1")
+	if len(generated) < 8 || len(generated) != len(shipped) {
+		t.Fatalf("%d pages generated, %d in contrib/man: run make man", len(generated), len(shipped))
+	}
+	th := regexp.MustCompile(`(?m)^\.TH .*$`)
+	for _, g := range generated {
+		want, _ := os.ReadFile(g)
+		got, err := os.ReadFile(filepath.Join("../../contrib/man", filepath.Base(g)))
+		if err != nil || th.ReplaceAllString(string(got), "") != th.ReplaceAllString(string(want), "") {
+			t.Errorf("contrib/man/%s is out of date: run make man", filepath.Base(g))
+		}
+	}
+}
