@@ -27,7 +27,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,6 +43,7 @@ import (
 	"github.com/sigtail/sigtail/pkg/probe"
 	"github.com/sigtail/sigtail/pkg/sink"
 	"github.com/sigtail/sigtail/pkg/source"
+	"github.com/sigtail/sigtail/pkg/workers"
 )
 
 // FileSource is one file, or a glob of files, to follow.
@@ -199,7 +199,7 @@ func usedSignatures(cat *catalog.Catalog, set *match.Set) *match.Set {
 			}
 		}
 	}
-	for id := range workerSignatures {
+	for _, id := range workers.Signatures {
 		used[id] = true
 	}
 	return set.Subset(func(id string) bool { return used[id] })
@@ -474,7 +474,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 				map[string]string{"path": r.Path, "moved": r.MovedTo, "error": r.Err.Error()}, emit)
 		}
 	}
-	workers := newWorkerGauge(cfg.Metrics)
+	// gunicorn_workers_logged: the live workers per log, from its lines.
+	gauge := workers.NewCounter()
 
 	// The process-table probe: one goroutine samples, the loop turns what
 	// it found into records of the "probe" input of the merge (idle
@@ -557,7 +558,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 			lastEvent = r.ev.Time
 		}
 		eng.Observe(&r.ev, r.hits, emit)
-		workers.observe(r.src.path, &r.ev, r.hits)
+		if gauge.Observe(r.src.path, &r.ev, r.hits) {
+			cfg.Metrics.Workers.WithLabelValues(r.src.path).Set(float64(gauge.Live(r.src.path)))
+		}
 		quietBase = lastEvent
 		if quietBase.IsZero() {
 			quietBase = eng.Now()
@@ -1080,57 +1083,6 @@ const progressEvery = 50 * time.Millisecond
 type lineStart struct {
 	off int64
 	pos source.Position
-}
-
-// workerSignatures are what the gunicorn_workers gauge follows: a worker
-// booted, or a worker gone.
-var workerSignatures = map[string]bool{
-	"gunicorn.worker_booting":   true,
-	"gunicorn.worker_exiting":   true,
-	"gunicorn.worker_sigkill":   true,
-	"gunicorn.worker_signal":    true,
-	"gunicorn.worker_sigterm":   true,
-	"gunicorn.worker_exit_code": true,
-	"gunicorn.worker_core_dump": true,
-	"gunicorn.starting":         true,
-}
-
-// workerGauge counts live Gunicorn workers per log: a worker is live from
-// "Booting worker with pid: N" until a line says it exited or was killed;
-// "Starting gunicorn" (a new master) starts the count again.
-type workerGauge struct {
-	m    *Metrics
-	live map[string]map[string]bool // log -> worker pids
-}
-
-func newWorkerGauge(m *Metrics) *workerGauge {
-	return &workerGauge{m: m, live: map[string]map[string]bool{}}
-}
-
-func (w *workerGauge) observe(src string, ev *parse.Event, hits []match.Hit) {
-	for _, h := range hits {
-		id := h.Signature.ID
-		if !workerSignatures[id] {
-			continue
-		}
-		pids := w.live[src]
-		if pids == nil || id == "gunicorn.starting" {
-			pids = map[string]bool{}
-			w.live[src] = pids
-		}
-		pid, _ := h.Get("pid")
-		if pid == "" && ev.PID != 0 {
-			pid = strconv.Itoa(ev.PID)
-		}
-		switch id {
-		case "gunicorn.starting":
-		case "gunicorn.worker_booting":
-			pids[pid] = true
-		default:
-			delete(pids, pid)
-		}
-		w.m.Workers.WithLabelValues(src).Set(float64(len(pids)))
-	}
 }
 
 // ErrNoSources is returned by cmd when nothing is to be followed.
