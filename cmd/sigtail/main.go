@@ -186,6 +186,7 @@ across logs into one incident, with its severity, evidence and what to do.`
 // commands side by side.
 func newRoot(ctx context.Context, env *env) *cobra.Command {
 	var logFormat string
+	logLevel := newChoice("info", "debug", "info", "warn", "error")
 	root := &cobra.Command{
 		Use:           "sigtail",
 		Short:         "incidents from Gunicorn, nginx and kernel logs",
@@ -207,7 +208,8 @@ func newRoot(ctx context.Context, env *env) *cobra.Command {
 			default:
 				return usageError("--log-format %q: want auto, text or json", logFormat)
 			}
-			env.log = newLogger(env.stderr, env.logFormat, cmd.Name() == "run")
+			level, _ := zerolog.ParseLevel(logLevel.value)
+			env.log = newLogger(env.stderr, env.logFormat, cmd.Name() == "run").Level(level)
 			return nil
 		},
 	}
@@ -218,6 +220,7 @@ func newRoot(ctx context.Context, env *env) *cobra.Command {
 	root.SetVersionTemplate("sigtail {{.Version}}\n")
 	root.PersistentFlags().StringVar(&logFormat, "log-format", "auto",
 		"how sigtail logs on stderr: text (for people), json (one object per line), or auto: text on a terminal, json elsewhere")
+	root.PersistentFlags().Var(logLevel, "log-level", "the least severe of sigtail's own log lines shown: debug (every retry), info, warn or error")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return fmt.Errorf("%w: %w", err, errUsage)
 	})

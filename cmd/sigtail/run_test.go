@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -104,5 +105,72 @@ func TestRunFollowsAndStops(t *testing.T) {
 	b, err := os.ReadFile(pos)
 	if err != nil || !strings.Contains(string(b), fmt.Sprintf(`"offset": %d`, len(timeoutLine))) {
 		t.Errorf("positions after stop: %s %v", b, err)
+	}
+}
+
+// TestRunHealthzDegraded: a configured log that cannot be read (here a
+// directory) makes /healthz answer 503 with a JSON body naming it and the
+// reason; the reason is logged once however often it is retried.
+func TestRunHealthzDegraded(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "error.log")
+	os.WriteFile(good, nil, 0o644)
+	bad := filepath.Join(dir, "nginx")
+	os.Mkdir(bad, 0o755)
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errb syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"run", "--file", good, "--file", bad, "--positions", "none", "--listen", "127.0.0.1:0", "--kernel=false", "--probe=false"},
+			strings.NewReader(""), &out, &errb)
+	}()
+	deadline := time.Now().Add(15 * time.Second)
+	var addr []string
+	for addr == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("no listen address logged:\n%s", errb.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+		addr = regexp.MustCompile(`"addr":"([^"]+)"`).FindStringSubmatch(errb.String())
+	}
+	var code int
+	var body string
+	for {
+		resp, err := http.Get("http://" + addr[1] + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		code, body = resp.StatusCode, string(b)
+		if strings.Contains(body, `"degraded"`) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var health struct {
+		Status  string
+		Sources []struct {
+			Source, Reason string
+			OK             bool
+		}
+	}
+	if err := json.Unmarshal([]byte(body), &health); err != nil {
+		t.Fatalf("GET /healthz: %d %s: %v", code, body, err)
+	}
+	got := map[string]string{}
+	for _, s := range health.Sources {
+		got[s.Source] = fmt.Sprint(s.OK, " ", s.Reason)
+	}
+	if code != http.StatusServiceUnavailable || health.Status != "degraded" || !strings.HasPrefix(got[bad], "false is a directory") || got[good] != "true " {
+		t.Errorf("GET /healthz: %d %s, want 503 naming %s as a directory and %s ok", code, body, bad, good)
+	}
+	time.Sleep(2500 * time.Millisecond) // at least one retry (1 s backoff)
+	cancel()
+	if c := <-done; c != 0 {
+		t.Fatalf("exit %d after stop:\n%s", c, errb.String())
+	}
+	if n := strings.Count(errb.String(), "is a directory"); n != 1 || !strings.Contains(errb.String(), `{"level":"error","component":"daemon","source":"`+bad) {
+		t.Errorf("the directory was reported %d times, want once:\n%s", n, errb.String())
 	}
 }
