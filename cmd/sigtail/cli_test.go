@@ -1,14 +1,18 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -105,6 +109,10 @@ func TestCLI(t *testing.T) {
 		{name: "run --output is --to", args: []string{"run", "--config", okCfg, "--check", "--output", "stdout"}, code: 0,
 			stderr: `^sigtail: run: --output is now --to`},
 		{name: "run --to", args: []string{"run", "--config", okCfg, "--check", "--to", "loki"}, code: 2, stderr: `--to loki: give its URL as loki=URL`, oneLine: true},
+		// A progress bar only on a terminal with text logs, or when asked.
+		{name: "no progress bar in a pipe", args: []string{"scan", "--log-format", "text", "--fail-on", "none", errLog}, code: 0, stderr: `^sigtail: scan: .*error\.log: gunicorn, 1 lines, 1 records, 1 hits$`, oneLine: true},
+		{name: "progress bar when asked", args: []string{"scan", "--progress", "always", "--fail-on", "none", errLog}, code: 0, stderr: `scanning`},
+		{name: "no progress bar in JSON mode", args: []string{"scan", "--log-format", "json", "--fail-on", "none", errLog}, code: 0, stderr: `^\{"level":"info","file":[^\n]*"message":"scanned"\}$`, oneLine: true},
 		// Shell completion.
 		{name: "completion bash", args: []string{"completion", "bash"}, code: 0, stdout: "complete -o default"},
 		{name: "completion zsh", args: []string{"completion", "zsh"}, code: 0, stdout: "#compdef sigtail"},
@@ -181,5 +189,48 @@ func TestManPagesUpToDate(t *testing.T) {
 		if err != nil || th.ReplaceAllString(string(got), "") != th.ReplaceAllString(string(want), "") {
 			t.Errorf("contrib/man/%s is out of date: run make man", filepath.Base(g))
 		}
+	}
+}
+
+// TestScanStreams: scan prints an incident as soon as it is over, while the
+// rest of the input is still to come (here standard input, kept open).
+func TestScanStreams(t *testing.T) {
+	bin := buildSigtail(t)
+	cmd := exec.Command(bin, "scan", "--timezone", "UTC", "-")
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	// A worker timeout at 10:00, another at 11:00 and more lines: the
+	// first resolved after its cooldown, long before the input ends.
+	var in strings.Builder
+	in.WriteString(timeoutLine)
+	in.WriteString("[2026-11-24 11:00:00 +0000] [1234] [CRITICAL] WORKER TIMEOUT (pid:1299)\n")
+	for s := range 2000 {
+		fmt.Fprintf(&in, "[2026-11-24 11:%02d:%02d +0000] [1234] [DEBUG] Closing connection.\n", s/60%60, s%60)
+	}
+	if _, err := io.WriteString(stdin, in.String()); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(stdout).ReadString('\n')
+		got <- line
+	}()
+	select {
+	case line := <-got:
+		if !strings.Contains(line, `"rule":"gunicorn.worker_timeout"`) || !strings.Contains(line, `"status":"resolved"`) {
+			t.Errorf("first line %q, want the resolved worker timeout", line)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("no incident while the input is still open\n%s", stderr.String())
+	}
+	stdin.Close()
+	if err := cmd.Wait(); err == nil || cmd.ProcessState.ExitCode() != 1 {
+		t.Errorf("exit %v, want 1 (a critical incident)\n%s", err, stderr.String())
 	}
 }

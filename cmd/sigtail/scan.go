@@ -455,6 +455,7 @@ func (p *scanProgress) start(ctx context.Context) {
 		return
 	}
 	p.stopc = make(chan struct{})
+	p.bar.RenderBlank()
 	p.wg.Go(func() {
 		t := time.NewTicker(150 * time.Millisecond)
 		defer t.Stop()
