@@ -6,6 +6,13 @@
 // merged in event-time order before correlation, so a Gunicorn log and a
 // kernel log of the same hour correlate as they would have live, and the
 // same files always give the same incidents.
+//
+// A scan can be bounded in event time (Config.Since, Until: window.go),
+// sparing the files and parts of files that cannot hold records of the
+// window; it can hand out each incident as soon as nothing can change it
+// (Config.Emit), count the bytes it has consumed (Config.Progress), and
+// show every matched record to an observer (Config.Observe, with
+// signatures kept for it alone: observe.go).
 package scan
 
 import (
