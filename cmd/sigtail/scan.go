@@ -437,6 +437,7 @@ func newScanProgress(env *env, mode string, paths []string) *scanProgress {
 		progressbar.OptionSetWriter(env.stderr),
 		progressbar.OptionSetDescription("scanning"),
 		progressbar.OptionShowBytes(true),
+		progressbar.OptionShowCount(),
 		progressbar.OptionSetPredictTime(true),
 		progressbar.OptionSetWidth(30),
 		progressbar.OptionThrottle(100*time.Millisecond),

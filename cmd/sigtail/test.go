@@ -54,12 +54,14 @@ func runTest(ctx context.Context, env *env, in *inputFlags, showAll bool, arg st
 	var r io.Reader
 	name := arg
 	if st, err := os.Stat(arg); err == nil && !st.IsDir() || arg == "-" {
-		f, err := source.Open(arg, env.stdin)
+		f, err := source.Open(arg, env.stdin, nil)
+		if err == nil {
+			r, err = f.Reader(0, nil)
+			defer f.Close()
+		}
 		if err != nil {
 			return fmt.Errorf("%s: %s", arg, describeErr(err))
 		}
-		defer f.Close()
-		r = f
 	} else {
 		r = strings.NewReader(arg)
 		name = "(line)"

@@ -390,7 +390,7 @@ func (rd *reader) scan(ctx context.Context, st stream) time.Time {
 			}
 			continue
 		}
-		in, err := openInput(paths[fi], cfg.Stdin, cfg.Progress)
+		in, err := source.Open(paths[fi], cfg.Stdin, cfg.Progress)
 		if err != nil {
 			fs.Err = err
 			if cfg.Progress != nil {
@@ -398,8 +398,8 @@ func (rd *reader) scan(ctx context.Context, st stream) time.Time {
 			}
 			continue
 		}
-		fs.Compressed = in.compressed
-		ref := in.modTime
+		fs.Compressed = in.Compressed
+		ref := in.ModTime
 		if paths[fi] == "-" {
 			ref = cfg.StdinTime
 		}
@@ -409,7 +409,7 @@ func (rd *reader) scan(ctx context.Context, st stream) time.Time {
 		if win.on && !cfg.noSeek {
 			if win.before(in, probe) {
 				fs.Skipped = SkipBeforeSince
-				in.done()
+				in.Close()
 				// What was being joined ends here: the next file read does
 				// not continue it.
 				if !feed(ps.Flush()) {
@@ -418,24 +418,24 @@ func (rd *reader) scan(ctx context.Context, st stream) time.Time {
 				continue
 			}
 			if start = win.start(in, probe); start > 0 && !feed(ps.Flush()) {
-				in.done()
+				in.Close()
 				return latest
 			}
 		}
 		fs.Start = start
 		var before func()
-		if in.f == nil {
+		if in.Stdin() {
 			// Standard input may be a pipe fed as things happen: hand out
 			// what is batched before waiting for more.
 			before = func() { rd.out.flush() }
 		}
-		r, err := in.reader(start, before)
+		r, err := in.Reader(start, before)
 		if err != nil {
 			fs.Err = err
-			in.done()
+			in.Close()
 			continue
 		}
-		fs.Compressed = in.compressed
+		fs.Compressed = in.Compressed
 		lr := source.NewLineReader(r, cfg.MaxLine, start)
 		stopped := false
 		for {
@@ -464,7 +464,7 @@ func (rd *reader) scan(ctx context.Context, st stream) time.Time {
 			}
 		}
 		fs.Lines, fs.Cut = lr.Lines, lr.Cut
-		in.done()
+		in.Close()
 		if stopped {
 			return latest
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sigtail/sigtail/pkg/parse"
+	"github.com/sigtail/sigtail/pkg/source"
 )
 
 // The time window (Config.Since, Config.Until) is a filter on event time:
@@ -88,35 +89,35 @@ func (w *window) past(t time.Time) bool {
 // before reports whether the whole input ends before Since, so it need not
 // be read: a plain file by the times of its last records, a gzip file by
 // its modification time.
-func (w *window) before(in *input, newStream func() *parse.Stream) bool {
-	if w.since.IsZero() || in.f == nil {
+func (w *window) before(in *source.File, newStream func() *parse.Stream) bool {
+	if w.since.IsZero() || in.Stdin() {
 		return false
 	}
-	if in.compressed {
-		return in.modTime.Before(w.since.Add(-gzMargin))
+	if in.Compressed {
+		return in.ModTime.Before(w.since.Add(-gzMargin))
 	}
-	last, ok := lastTime(in.f, in.size, newStream())
+	last, ok := lastTime(in.ReaderAt(), in.Size, newStream())
 	return ok && last.Before(w.since.Add(-disorder))
 }
 
 // start returns the offset to read a plain file from: the first line of a
 // timed record at least the disorder margin before Since, found by binary
 // search over the file's records, or 0.
-func (w *window) start(in *input, newStream func() *parse.Stream) int64 {
-	if w.since.IsZero() || !in.seekable() || in.size <= 2*probeSpan {
+func (w *window) start(in *source.File, newStream func() *parse.Stream) int64 {
+	if w.since.IsZero() || !in.Seekable() || in.Size <= 2*probeSpan {
 		return 0
 	}
 	target := w.since.Add(-disorder)
-	t, _, ok := firstTimed(in.f, 0, in.size, newStream())
+	t, _, ok := firstTimed(in.ReaderAt(), 0, in.Size, newStream())
 	if !ok || !t.Before(target) {
 		return 0 // no usable time, or nothing to skip
 	}
 	// lo is always the start of a record before target (or of the file);
 	// hi a point from which the first timed record is not, or unknown.
-	lo, hi := int64(0), in.size
+	lo, hi := int64(0), in.Size
 	for hi-lo > searchSpan {
 		mid := lo + (hi-lo)/2
-		if t, off, ok := firstTimed(in.f, mid, in.size, newStream()); ok && t.Before(target) && off < hi {
+		if t, off, ok := firstTimed(in.ReaderAt(), mid, in.Size, newStream()); ok && t.Before(target) && off < hi {
 			lo = off
 		} else {
 			hi = mid
@@ -127,7 +128,7 @@ func (w *window) start(in *input, newStream func() *parse.Stream) int64 {
 
 // lastTime returns the latest time of the records in the last probeSpan
 // bytes of a file; false when they hold none with a time.
-func lastTime(f *os.File, size int64, ps *parse.Stream) (time.Time, bool) {
+func lastTime(f io.ReaderAt, size int64, ps *parse.Stream) (time.Time, bool) {
 	var last time.Time
 	take := func(evs []*parse.Event) {
 		for _, ev := range evs {
@@ -147,7 +148,7 @@ func lastTime(f *os.File, size int64, ps *parse.Stream) (time.Time, bool) {
 // firstTimed returns the time and offset of the first record with a time
 // that begins at a line at or after from, looking at most probeSpan bytes
 // on; false when there is none there.
-func firstTimed(f *os.File, from, size int64, ps *parse.Stream) (t time.Time, off int64, ok bool) {
+func firstTimed(f io.ReaderAt, from, size int64, ps *parse.Stream) (t time.Time, off int64, ok bool) {
 	find := func(evs []*parse.Event) bool {
 		for _, ev := range evs {
 			if !ev.Time.IsZero() {
@@ -170,7 +171,7 @@ func firstTimed(f *os.File, from, size int64, ps *parse.Stream) (t time.Time, of
 // and ends by to (or at the end of the file, size), with its offset, until
 // fn returns false. A line that begins before from is not whole: it is
 // left out.
-func eachLine(f *os.File, from, to, size int64, fn func(line string, off int64) bool) {
+func eachLine(f io.ReaderAt, from, to, size int64, fn func(line string, off int64) bool) {
 	at := max(0, from-1) // the byte before from says whether a line begins there
 	buf := make([]byte, to-at)
 	n, err := f.ReadAt(buf, at)

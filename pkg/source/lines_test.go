@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/iotest"
 )
@@ -137,7 +138,14 @@ func TestOpen(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(filepath.Base(tt.path), func(t *testing.T) {
-			f, err := Open(tt.path, strings.NewReader(tt.stdin))
+			var progress atomic.Int64
+			f, err := Open(tt.path, strings.NewReader(tt.stdin), &progress)
+			var r io.Reader
+			if err == nil {
+				if r, err = f.Reader(0, nil); err != nil {
+					f.Close()
+				}
+			}
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("Open error %v, want one containing %q", err, tt.wantErr)
@@ -147,10 +155,13 @@ func TestOpen(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer f.Close()
-			b, err := io.ReadAll(f)
+			b, err := io.ReadAll(r)
 			if err != nil {
 				t.Fatal(err)
+			}
+			f.Close()
+			if want := int64(len(tt.stdin)) + f.Size; progress.Load() != want || tt.path != "-" && f.Size == 0 {
+				t.Errorf("progress %d after Close, want %d", progress.Load(), want)
 			}
 			if string(b) != tt.want || f.Compressed != tt.gz {
 				t.Errorf("read %q (gzip %v), want %q (gzip %v)", b, f.Compressed, tt.want, tt.gz)
