@@ -47,6 +47,8 @@ func TestCLI(t *testing.T) {
 		args   []string
 		code   int
 		stdout string // a substring of stdout, "" for any
+		// stdoutRE: a regexp stdout must match, "" for any.
+		stdoutRE string
 		stderr string // a regexp stderr must match, "" for any
 		// oneLine: stderr is exactly one line (an error for people).
 		oneLine bool
@@ -66,6 +68,7 @@ func TestCLI(t *testing.T) {
 		{name: "audit -h", args: []string{"audit", "-h"}, code: 0, stdout: "--interval"},
 		{name: "catalog explain -h", args: []string{"catalog", "explain", "-h"}, code: 0, stdout: "explain ID"},
 		{name: "version", args: []string{"--version"}, code: 0, stdout: "sigtail "},
+		{name: "version from the build info", args: []string{"version"}, code: 0, stdoutRE: `^sigtail (v\S+|devel(-[0-9a-f]{12}(-dirty)?)?)\n$`},
 		// Usage errors: one line, what and where to look.
 		{name: "unknown format", args: []string{"scan", "--format", "apache", errLog}, code: 2,
 			stderr: `^sigtail: scan: invalid argument "apache" for "--format" flag: want one of gunicorn, nginx-error, .*see 'sigtail scan --help'`, oneLine: true},
@@ -136,6 +139,9 @@ func TestCLI(t *testing.T) {
 			}
 			if c.stdout != "" && !strings.Contains(stdout.String(), c.stdout) {
 				t.Errorf("stdout lacks %q:\n%s", c.stdout, stdout.String())
+			}
+			if c.stdoutRE != "" && !regexp.MustCompile(c.stdoutRE).MatchString(stdout.String()) {
+				t.Errorf("stdout does not match %q:\n%s", c.stdoutRE, stdout.String())
 			}
 			if c.stderr != "" && !regexp.MustCompile(c.stderr).MatchString(strings.TrimRight(stderr.String(), "\n")) {
 				t.Errorf("stderr does not match %q:\n%s", c.stderr, stderr.String())
@@ -232,5 +238,25 @@ func TestScanStreams(t *testing.T) {
 	stdin.Close()
 	if err := cmd.Wait(); err == nil || cmd.ProcessState.ExitCode() != 1 {
 		t.Errorf("exit %v, want 1 (a critical incident)\n%s", err, stderr.String())
+	}
+}
+
+// TestVersionFromBuildInfo: a binary built without -ldflags says the
+// version the go command recorded (go install ...@vX records vX; a build
+// in a checkout, the commit's pseudo-version), never "dev".
+func TestVersionFromBuildInfo(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git not found: the build records no VCS information without it")
+	}
+	bin := filepath.Join(t.TempDir(), "sigtail")
+	if out, err := exec.Command("go", "build", "-buildvcs=true", "-o", bin, ".").CombinedOutput(); err != nil {
+		if strings.Contains(string(out), "VCS status") {
+			t.Skipf("this checkout gives no VCS status (not a git clone, or owned by another user): %s", out)
+		}
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "--version").Output()
+	if err != nil || !regexp.MustCompile(`^sigtail v0\.0\.0-\d{14}-[0-9a-f]{12}(\+dirty)?\n$`).Match(out) {
+		t.Errorf("--version: %q %v, want the pseudo-version of the checkout", out, err)
 	}
 }
