@@ -49,7 +49,7 @@ func TestCLI(t *testing.T) {
 		stdout string // a substring of stdout, "" for any
 		// stdoutRE: a regexp stdout must match, "" for any.
 		stdoutRE string
-		stderr string // a regexp stderr must match, "" for any
+		stderr   string // a regexp stderr must match, "" for any
 		// oneLine: stderr is exactly one line (an error for people).
 		oneLine bool
 	}
