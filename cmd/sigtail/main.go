@@ -185,7 +185,7 @@ across logs into one incident, with its severity, evidence and what to do.`
 // newRoot builds the command tree; each call is a new tree, so tests run
 // commands side by side.
 func newRoot(ctx context.Context, env *env) *cobra.Command {
-	var logFormat string
+	logFormat := newChoice("auto", "auto", "text", "json")
 	logLevel := newChoice("info", "debug", "info", "warn", "error")
 	root := &cobra.Command{
 		Use:           "sigtail",
@@ -197,16 +197,12 @@ func newRoot(ctx context.Context, env *env) *cobra.Command {
 		// The man page and completions are generated from this tree.
 		DisableAutoGenTag: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			switch logFormat {
-			case "auto":
+			env.logFormat = logFormat.value
+			if env.logFormat == "auto" {
 				env.logFormat = "json"
 				if terminal(env.stderr) {
 					env.logFormat = "text"
 				}
-			case "text", "json":
-				env.logFormat = logFormat
-			default:
-				return usageError("--log-format %q: want auto, text or json", logFormat)
 			}
 			level, _ := zerolog.ParseLevel(logLevel.value)
 			env.log = newLogger(env.stderr, env.logFormat, cmd.Name() == "run").Level(level)
@@ -218,7 +214,7 @@ func newRoot(ctx context.Context, env *env) *cobra.Command {
 	root.SetOut(env.stdout)
 	root.SetErr(env.stderr)
 	root.SetVersionTemplate("sigtail {{.Version}}\n")
-	root.PersistentFlags().StringVar(&logFormat, "log-format", "auto",
+	root.PersistentFlags().Var(logFormat, "log-format",
 		"how sigtail logs on stderr: text (for people), json (one object per line), or auto: text on a terminal, json elsewhere")
 	root.PersistentFlags().Var(logLevel, "log-level", "the least severe of sigtail's own log lines shown: debug (every retry), info, warn or error")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
@@ -241,14 +237,40 @@ func newRoot(ctx context.Context, env *env) *cobra.Command {
 			},
 		},
 	)
-	// Arguments a command does not take are a usage error, said as such.
 	for _, c := range root.Commands() {
 		c.SilenceErrors, c.SilenceUsage = true, true
 	}
+	completeChoices(root)
 	return root
 }
 
-// exactArgs and friends make cobra's argument errors usage errors.
+// completeChoices makes the shell complete every flag of a fixed set of
+// values with those values, and --fail-on with the severities.
+func completeChoices(c *cobra.Command) {
+	complete := func(fs *pflag.FlagSet) {
+		fs.VisitAll(func(f *pflag.Flag) {
+			var values []string
+			switch v := f.Value.(type) {
+			case *choice:
+				values = v.allowed
+			default:
+				if f.Name == "fail-on" {
+					values = []string{"critical", "warning", "info", "none"}
+				}
+			}
+			if values != nil {
+				c.RegisterFlagCompletionFunc(f.Name, cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp))
+			}
+		})
+	}
+	complete(c.LocalNonPersistentFlags())
+	complete(c.PersistentFlags())
+	for _, sub := range c.Commands() {
+		completeChoices(sub)
+	}
+}
+
+// argsBetween makes cobra's argument errors usage errors.
 func argsBetween(lo, hi int, what string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		switch {
