@@ -260,3 +260,42 @@ func TestVersionFromBuildInfo(t *testing.T) {
 		t.Errorf("--version: %q %v, want the pseudo-version of the checkout", out, err)
 	}
 }
+
+// TestScanReport: scan --report writes the page of the incidents it
+// printed, each one in it by id; a report that cannot be written is said
+// before the scan, not after.
+func TestScanReport(t *testing.T) {
+	bin := buildSigtail(t)
+	page := filepath.Join(t.TempDir(), "report.html")
+	samples, _ := filepath.Glob("../../testdata/sample/*.log")
+	args := append([]string{"scan", "--timezone", "UTC", "--host", "sample-host", "--report", page}, samples...)
+	out, err := exec.Command(bin, args...).Output()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("scan --report: %v, want exit 1 (critical incidents)", err)
+	}
+	html, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := regexp.MustCompile(`"id":"([0-9a-f]+)"`).FindAllStringSubmatch(string(out), -1)
+	if len(ids) < 5 {
+		t.Fatalf("%d incidents printed, want the sample's", len(ids))
+	}
+	for _, id := range ids {
+		if !strings.Contains(string(html), `data-incident-id="`+id[1]+`"`) {
+			t.Errorf("incident %s is not in the report", id[1])
+		}
+	}
+	if strings.Contains(string(html), "<script src=") || strings.Contains(string(html), "<link ") {
+		t.Error("the report loads something from elsewhere")
+	}
+
+	cmd := exec.Command(bin, "scan", "--log-format", "text", "--report", "/nonexistent/dir/report.html", samples[0])
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err = cmd.Run()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 ||
+		stderr.String() != "sigtail: scan: --report /nonexistent/dir/report.html: its directory does not exist (create it, or give another path)\n" {
+		t.Errorf("unwritable report: %v\n%s", err, stderr.String())
+	}
+}

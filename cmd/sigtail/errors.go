@@ -19,6 +19,14 @@ func describeErr(err error) string {
 	return source.Reason(err)
 }
 
+// describeWriteErr is describeErr for a file being written.
+func describeWriteErr(err error) string {
+	if errors.Is(err, fs.ErrNotExist) {
+		return "its directory does not exist (create it, or give another path)"
+	}
+	return source.Reason(err)
+}
+
 // catalogFailure turns a catalog's list of problems into lines on stderr,
 // one per problem as file:line:col: id: message, and an error that says
 // what was not done; other errors pass through.

@@ -233,13 +233,15 @@ func runScan(ctx context.Context, env *env, f *scanFlags, paths []string) error 
 const maxWorkerPoints = 100_000
 
 // checkWritable fails early, before a long scan, when the report cannot be
-// written where asked.
+// written where asked: it makes and removes the temporary file the report
+// is written to before it is renamed into place.
 func checkWritable(path string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path+".tmp", os.O_WRONLY|os.O_CREATE, 0o644)
 	if err != nil {
-		return fmt.Errorf("--report %s: %s", path, describeErr(err))
+		return fmt.Errorf("--report %s: %s", path, describeWriteErr(err))
 	}
-	return f.Close()
+	f.Close()
+	return os.Remove(path + ".tmp")
 }
 
 func writeReport(path, host string, now time.Time, cfg *scan.Config, res *scan.Result, counter *workers.Counter) error {
@@ -262,7 +264,7 @@ func writeReport(path, host string, now time.Time, cfg *scan.Config, res *scan.R
 	tmp := path + ".tmp"
 	w, err := os.Create(tmp)
 	if err != nil {
-		return fmt.Errorf("--report %s: %s", path, describeErr(err))
+		return fmt.Errorf("--report %s: %s", path, describeWriteErr(err))
 	}
 	if err := report.Write(w, d); err != nil {
 		w.Close()
@@ -271,10 +273,10 @@ func writeReport(path, host string, now time.Time, cfg *scan.Config, res *scan.R
 	}
 	if err := w.Close(); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("writing the report %s: %s", path, describeErr(err))
+		return fmt.Errorf("writing the report %s: %s", path, describeWriteErr(err))
 	}
 	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("writing the report %s: %s", path, describeErr(err))
+		return fmt.Errorf("writing the report %s: %s", path, describeWriteErr(err))
 	}
 	return nil
 }
