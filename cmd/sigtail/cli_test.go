@@ -299,3 +299,53 @@ func TestScanReport(t *testing.T) {
 		t.Errorf("unwritable report: %v\n%s", err, stderr.String())
 	}
 }
+
+// TestScanPermissionDenied: a log the user may not read is named with the
+// reason and what to do, in one line, and the other files are scanned. It
+// runs the binary as nobody, so it needs root to drop to that user.
+func TestScanPermissionDenied(t *testing.T) {
+	setpriv, err := exec.LookPath("setpriv")
+	if os.Geteuid() != 0 || err != nil {
+		t.Skip("needs root and setpriv (util-linux) to run the binary as nobody")
+	}
+	dir, err := os.MkdirTemp("", "sigtail-perm-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	os.Chmod(dir, 0o755)
+	bin := filepath.Join(dir, "sigtail")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	secret := filepath.Join(dir, "error.log")
+	os.WriteFile(secret, []byte(timeoutLine), 0o600)
+	open := filepath.Join(dir, "access.log")
+	os.WriteFile(open, []byte(timeoutLine), 0o644)
+	cmd := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", bin, "scan", "--log-format", "text", secret, open)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
+		t.Fatalf("exit %v, want 2\n%s", err, stderr.String())
+	}
+	want := "sigtail: scan: " + secret + ": permission denied (run as root or add the user to group adm)\n"
+	if !strings.HasPrefix(stderr.String(), want) {
+		t.Errorf("stderr:\n%s\nwant first:\n%s", stderr.String(), want)
+	}
+	if !strings.Contains(stdout.String(), `"rule":"gunicorn.worker_timeout"`) {
+		t.Errorf("the readable file was not scanned:\n%s", stdout.String())
+	}
+
+	// The daemon's check says the same of it.
+	cmd = exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", bin, "run", "--check",
+		"--file", secret, "--file", open, "--kernel=false", "--probe=false", "--positions", "none")
+	stdout.Reset()
+	cmd.Stdout = &stdout
+	err = cmd.Run()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 ||
+		!regexp.MustCompile(`(?m)^FAIL +file +`+regexp.QuoteMeta(secret)+` +permission denied \(run as root or add the user to group adm\)$`).MatchString(stdout.String()) ||
+		!regexp.MustCompile(`(?m)^ok +file +`+regexp.QuoteMeta(open)).MatchString(stdout.String()) {
+		t.Errorf("run --check as nobody: %v\n%s", err, stdout.String())
+	}
+}
