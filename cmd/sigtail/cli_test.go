@@ -38,6 +38,8 @@ func TestCLI(t *testing.T) {
 	badFormat := write("bad-format.yaml", "files:\n  - path: /x\n    format: apache\n")
 	notAList := write("not-a-list.yaml", "units: gunicorn.service\n")
 	badOutput := write("bad-output.yaml", "outputs:\n  - type: loki\n    url: http://127.0.0.1:3100\n    resend: 1m\n")
+	farKey := write("far-key.yaml", "colour: blue\n")
+	manyProblems := write("many.yaml", "kernel: false\nprobe_interval: often\nfiles:\n  - path: /var/log/gunicorn/error.log\n    fromat: gunicorn\noutputs:\n  - type: stdout\n  - type: loki\n    url: http://loki:3100/loki/api/v1/push\n    tenat: web\n")
 	badSyntax := write("bad-syntax.yaml", "files:\n  - path: [\n")
 	checkCfg := write("check.yaml", "kernel: false\nprobe: false\npositions: none\nfiles:\n  - path: "+errLog+"\n  - path: "+missing+"\n  - path: "+aDir+"\n")
 	okCfg := write("ok.yaml", "kernel: false\nprobe: false\npositions: none\nfiles:\n  - path: "+errLog+"\n")
@@ -93,7 +95,13 @@ func TestCLI(t *testing.T) {
 			stderr: `^\{"level":"error","file":"` + regexp.QuoteMeta(missing) + `","reason":"no such file`},
 		// Config errors: file, line, column, the key in YAML terms.
 		{name: "config unknown key", args: []string{"run", "--config", unknownKey}, code: 2,
-			stderr: `^sigtail: run: ` + regexp.QuoteMeta(unknownKey) + `:3:5: files\[0\]\.fromat: unknown key \(known here: path, format\)$`, oneLine: true},
+			stderr: `^sigtail: run: ` + regexp.QuoteMeta(unknownKey) + `:3:5: files\[0\]\.fromat: unknown key \(did you mean format\?\)$`, oneLine: true},
+		{name: "config key far from any", args: []string{"run", "--config", farKey}, code: 2,
+			stderr: regexp.QuoteMeta(farKey) + `:1:1: colour: unknown key \(known here: files, catalog, positions, .*\)$`, oneLine: true},
+		{name: "config problems one line each", args: []string{"run", "--config", manyProblems}, code: 2,
+			stderr: `^sigtail: run: ` + regexp.QuoteMeta(manyProblems) + `:2:17: probe_interval: want a duration such as 10s, 5m or 1h30m, got "often"\n` +
+				`sigtail: run: ` + regexp.QuoteMeta(manyProblems) + `:5:5: files\[0\]\.fromat: unknown key \(did you mean format\?\)\n` +
+				`sigtail: run: ` + regexp.QuoteMeta(manyProblems) + `:10:5: outputs\[1\]: loki output: unknown key "tenat" \(did you mean tenant\?\)$`},
 		{name: "config bad duration", args: []string{"run", "--config", badDuration}, code: 2,
 			stderr: regexp.QuoteMeta(badDuration) + `:2:17: probe_interval: want a duration such as 10s, 5m or 1h30m, got "often"$`, oneLine: true},
 		{name: "config unknown format", args: []string{"run", "--config", badFormat}, code: 2,

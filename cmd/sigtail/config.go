@@ -59,19 +59,21 @@ type configProblem struct {
 	msg       string
 }
 
+// Error is every problem, one per line.
 func (e *configError) Error() string {
-	var b strings.Builder
-	for i, p := range e.problems {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		fmt.Fprintf(&b, "%s:%d:%d: ", e.path, p.line, p.col)
+	return strings.Join(e.lines(), "\n")
+}
+
+func (e *configError) lines() []string {
+	var out []string
+	for _, p := range e.problems {
+		l := fmt.Sprintf("%s:%d:%d: ", e.path, p.line, p.col)
 		if p.key != "" {
-			b.WriteString(p.key + ": ")
+			l += p.key + ": "
 		}
-		b.WriteString(p.msg)
+		out = append(out, l+p.msg)
 	}
-	return b.String()
+	return out
 }
 
 func (e *configError) add(n *yaml.Node, key, format string, a ...any) {
@@ -177,7 +179,7 @@ func checkNode(n *yaml.Node, t reflect.Type, key string, ce *configError) {
 			f, ok := fieldByTag(t, k.Value)
 			if !ok {
 				if !custom {
-					ce.add(k, joinKey(key, k.Value), "unknown key (known here: %s)", strings.Join(yamlKeys(t), ", "))
+					ce.add(k, joinKey(key, k.Value), "unknown key (%s)", knownKeys(k.Value, yamlKeys(t)))
 				}
 				continue
 			}
@@ -239,6 +241,42 @@ var lineN = regexp.MustCompile(`(^|: )line (\d+): `)
 func stripLine(s string) string {
 	s = strings.TrimPrefix(s, "yaml: unmarshal errors:\n")
 	return strings.TrimSpace(lineN.ReplaceAllString(s, "$1"))
+}
+
+// knownKeys says which keys are known where an unknown one was written:
+// the one meant, when a known key is a typo away, else all of them.
+func knownKeys(got string, known []string) string {
+	best, bestD := "", 3
+	for _, k := range known {
+		if d := editDistance(got, k); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	if best != "" {
+		return "did you mean " + best + "?"
+	}
+	return "known here: " + strings.Join(known, ", ")
+}
+
+// editDistance is the Levenshtein distance of a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 func joinKey(parent, k string) string {

@@ -83,6 +83,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		fmt.Fprintf(stderr, "%s: %s (see '%s')\n", name, msg, help)
 	default:
+		// A config's problems are one line each, all at once.
+		var ce *configError
+		if errors.As(err, &ce) {
+			for _, l := range ce.lines() {
+				fmt.Fprintf(stderr, "%s: %s\n", name, l)
+			}
+			break
+		}
 		fmt.Fprintf(stderr, "%s: %s\n", name, oneLine(err.Error()))
 	}
 	return code

@@ -113,11 +113,11 @@ func (o *outputConfig) UnmarshalYAML(n *yaml.Node) error {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k := n.Content[i]
 		if k.Value != "type" && k.Value != "name" && !slices.Contains(keys, k.Value) {
-			known := "type, name"
-			if len(keys) > 0 {
-				known += ", " + strings.Join(keys, ", ")
+			known := append([]string{"type", "name"}, keys...)
+			if hint := knownKeys(k.Value, known); strings.HasPrefix(hint, "did you mean") {
+				return fmt.Errorf("line %d: %s output: unknown key %q (%s)", k.Line, typ, k.Value, hint)
 			}
-			return fmt.Errorf("line %d: %s output: unknown key %q (it takes %s)", k.Line, typ, k.Value, known)
+			return fmt.Errorf("line %d: %s output: unknown key %q (it takes %s)", k.Line, typ, k.Value, strings.Join(known, ", "))
 		}
 	}
 	type plain outputConfig
