@@ -240,7 +240,11 @@ func decodeStrict(file string, data []byte, key string, out any, errs *ErrorList
 			for _, msg := range te.Errors {
 				line := yamlErrLine(msg)
 				pos := Pos{File: file, Line: line, Col: colAtLine(list, line)}
-				errs.Add(pos, idAtLine(list, line), "%s", friendlyTypeErr(trimYAMLErr(msg)))
+				msg := friendlyTypeErr(trimYAMLErr(msg))
+				if k := keyAtLine(list, line); k != "" && !strings.HasPrefix(msg, "unknown key") {
+					msg = k + ": " + msg
+				}
+				errs.Add(pos, idAtLine(list, line), "%s", msg)
 			}
 		} else {
 			errs.Add(Pos{File: file, Line: yamlErrLine(err.Error())}, "", "%s", trimYAMLErr(err.Error()))
@@ -304,7 +308,75 @@ func friendlyTypeErr(msg string) string {
 	if m := unknownFieldRE.FindStringSubmatch(msg); m != nil {
 		return fmt.Sprintf("unknown key %q", m[1])
 	}
+	if m := typeErrRE.FindStringSubmatch(msg); m != nil {
+		got := yamlKinds[m[1]]
+		if got == "" {
+			got = "a " + m[1]
+		}
+		if m[2] != "" && m[1] != "seq" && m[1] != "map" {
+			got += " " + strconv.Quote(m[2])
+		}
+		want := goKinds[m[3]]
+		if want == "" {
+			switch {
+			case strings.HasPrefix(m[3], "[]"):
+				want = "a list"
+			case strings.HasPrefix(m[3], "map["):
+				want = "a mapping"
+			default:
+				want = "a value of another kind"
+			}
+		}
+		return "want " + want + ", got " + got
+	}
 	return msg
+}
+
+// typeErrRE is yaml.v3's type mismatch, in Go terms: what the YAML held
+// (its tag), and the Go type it could not go into.
+var typeErrRE = regexp.MustCompile("cannot unmarshal !!(\\w+)(?: `([^`]*)`)? into (\\S+)")
+
+var (
+	yamlKinds = map[string]string{"seq": "a list", "map": "a mapping", "str": "a string", "int": "a number",
+		"float": "a number", "bool": "true or false", "null": "nothing"}
+	goKinds = map[string]string{"string": "a string", "int": "a whole number", "float64": "a number",
+		"bool": "true or false", "time.Duration": "a duration such as 5m"}
+)
+
+// keyAtLine is the key, within the list's items, whose value starts at
+// line: where a type mismatch is.
+func keyAtLine(list *yaml.Node, line int) string {
+	var find func(n *yaml.Node, path string) string
+	find = func(n *yaml.Node, path string) string {
+		if n.Kind != yaml.MappingNode {
+			return ""
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			p := k.Value
+			if path != "" {
+				p = path + "." + k.Value
+			}
+			if v.Line == line || k.Line == line && v.Kind != yaml.MappingNode {
+				if deeper := find(v, p); deeper != "" {
+					return deeper
+				}
+				return p
+			}
+			if v.Line < line {
+				if deeper := find(v, p); deeper != "" {
+					return deeper
+				}
+			}
+		}
+		return ""
+	}
+	for _, item := range list.Content {
+		if k := find(item, ""); k != "" {
+			return k
+		}
+	}
+	return ""
 }
 
 func mapValue(m *yaml.Node, key string) *yaml.Node {
@@ -466,7 +538,10 @@ func (c *Catalog) validateRule(r *RuleSpec, errs *ErrorList) *Rule {
 		fail("empty title")
 	}
 	sev, err := incident.ParseSeverity(r.Severity)
-	if err != nil {
+	switch {
+	case r.Severity == "":
+		fail("no severity (want info, warning or critical)")
+	case err != nil:
 		fail("%v", err)
 	}
 	out.Severity = sev
