@@ -51,7 +51,16 @@ type runConfig struct {
 type configError struct {
 	path     string
 	problems []configProblem
+	// onPath are the alias targets being checked, against an alias that
+	// contains itself.
+	onPath map[*yaml.Node]bool
+	// visits counts the values checked: aliases can make a small file
+	// expand to billions (yaml.v3 refuses that when decoding; the check
+	// stops at maxVisits).
+	visits int
 }
+
+const maxVisits = 100_000
 
 type configProblem struct {
 	line, col int
@@ -100,7 +109,7 @@ func loadRunConfig(path string) (*runConfig, error) {
 	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
 		root = root.Content[0]
 	}
-	ce := &configError{path: path}
+	ce := &configError{path: path, onPath: map[*yaml.Node]bool{}}
 	checkNode(root, reflect.TypeOf(c), "", ce)
 	if len(ce.problems) == 0 {
 		if err := root.Decode(&c); err != nil {
@@ -144,8 +153,23 @@ var (
 // terms: every key known, every value of the kind its key takes. It is what
 // KnownFields(true) does, with the key named and no Go type in the message.
 func checkNode(n *yaml.Node, t reflect.Type, key string, ce *configError) {
-	for n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
+	if ce.visits++; ce.visits > maxVisits {
+		if ce.visits == maxVisits+1 {
+			ce.add(n, key, "too many values once its aliases are expanded (more than %d)", maxVisits)
+		}
+		return
+	}
+	if n.Kind == yaml.AliasNode {
+		at := n
+		for n.Kind == yaml.AliasNode && n.Alias != nil {
+			n = n.Alias
+		}
+		if ce.onPath[n] {
+			ce.add(at, key, "an alias that contains itself")
+			return
+		}
+		ce.onPath[n] = true
+		defer delete(ce.onPath, n)
 	}
 	if n.Tag == "!!null" {
 		return
