@@ -270,16 +270,21 @@ func stripLine(s string) string {
 // knownKeys says which keys are known where an unknown one was written:
 // the one meant, when a known key is a typo away, else all of them.
 func knownKeys(got string, known []string) string {
+	if k, ok := closestKey(got, known); ok {
+		return "did you mean " + k + "?"
+	}
+	return "known here: " + strings.Join(known, ", ")
+}
+
+// closestKey is the known key at most two edits from got, if any.
+func closestKey(got string, known []string) (string, bool) {
 	best, bestD := "", 3
 	for _, k := range known {
 		if d := editDistance(got, k); d < bestD {
 			best, bestD = k, d
 		}
 	}
-	if best != "" {
-		return "did you mean " + best + "?"
-	}
-	return "known here: " + strings.Join(known, ", ")
+	return best, best != ""
 }
 
 // editDistance is the Levenshtein distance of a and b.

@@ -293,20 +293,11 @@ func (p *proc) exited() bool {
 // stop sends sig and waits up to d for the process to exit; then it kills
 // its whole group.
 func (p *proc) stop(sig syscall.Signal, d time.Duration) bool {
-	if p.exited() {
+	if p.stopGently(sig, d) {
 		return true
 	}
-	p.cmd.Process.Signal(sig)
-	select {
-	case <-p.done:
-		// Whatever is left in its group (workers a master did not wait for)
-		// goes with it.
-		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-		return true
-	case <-time.After(d):
-		p.kill()
-		return false
-	}
+	p.kill()
+	return false
 }
 
 // stopGently sends sig and waits up to d for the process to exit, leaving
@@ -318,6 +309,8 @@ func (p *proc) stopGently(sig syscall.Signal, d time.Duration) bool {
 	p.cmd.Process.Signal(sig)
 	select {
 	case <-p.done:
+		// Whatever is left in its group (workers a master did not wait for)
+		// goes with it.
 		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 		return true
 	case <-time.After(d):

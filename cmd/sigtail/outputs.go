@@ -114,8 +114,8 @@ func (o *outputConfig) UnmarshalYAML(n *yaml.Node) error {
 		k := n.Content[i]
 		if k.Value != "type" && k.Value != "name" && !slices.Contains(keys, k.Value) {
 			known := append([]string{"type", "name"}, keys...)
-			if hint := knownKeys(k.Value, known); strings.HasPrefix(hint, "did you mean") {
-				return fmt.Errorf("line %d: %s output: unknown key %q (%s)", k.Line, typ, k.Value, hint)
+			if meant, ok := closestKey(k.Value, known); ok {
+				return fmt.Errorf("line %d: %s output: unknown key %q (did you mean %s?)", k.Line, typ, k.Value, meant)
 			}
 			return fmt.Errorf("line %d: %s output: unknown key %q (it takes %s)", k.Line, typ, k.Value, strings.Join(known, ", "))
 		}

@@ -95,17 +95,15 @@ func runDaemon(ctx context.Context, env *env, fs *pflag.FlagSet, f *runFlags) er
 	if fs.Changed("output") {
 		fmt.Fprintln(env.stderr, "sigtail: run: --output is now --to (scan's --output is the format it prints); --output still works")
 	}
-	configPath, files, units, outputs := &f.config, f.files, f.units, f.outputs
-	catalogDir, positions, listen, timezone, host, spoolDir := &f.catalog, &f.positions, &f.listen, &f.timezone, &f.host, &f.spoolDir
-	fromStart, kernel, probeOn, probeEvery := &f.fromStart, &f.kernel, &f.probe, &f.probeEvery
-	rc, err := loadRunConfig(*configPath)
+	units := f.units
+	rc, err := loadRunConfig(f.config)
 	if err != nil {
 		return err
 	}
 	outputConfigs := rc.Outputs
-	if len(outputs) > 0 {
+	if len(f.outputs) > 0 {
 		outputConfigs = nil
-		for _, v := range outputs {
+		for _, v := range f.outputs {
 			o, err := parseOutputFlag(v)
 			if err != nil {
 				return usageError("%v", err)
@@ -123,13 +121,13 @@ func runDaemon(ctx context.Context, env *env, fs *pflag.FlagSet, f *runFlags) er
 		return def
 	}
 	var srcs []daemon.FileSource
-	if len(files) > 0 {
-		for _, f := range files {
-			srcs = append(srcs, daemon.FileSource{Path: f})
+	if len(f.files) > 0 {
+		for _, p := range f.files {
+			srcs = append(srcs, daemon.FileSource{Path: p})
 		}
 	} else {
-		for _, f := range rc.Files {
-			srcs = append(srcs, daemon.FileSource{Path: f.Path, Format: parse.Format(f.Format)})
+		for _, cf := range rc.Files {
+			srcs = append(srcs, daemon.FileSource{Path: cf.Path, Format: parse.Format(cf.Format)})
 		}
 	}
 	if len(srcs) == 0 {
@@ -139,7 +137,7 @@ func runDaemon(ctx context.Context, env *env, fs *pflag.FlagSet, f *runFlags) er
 			}
 		}
 	}
-	followKernel := *kernel
+	followKernel := f.kernel
 	if rc.Kernel != nil && !fs.Changed("kernel") {
 		followKernel = *rc.Kernel
 	}
@@ -147,13 +145,13 @@ func runDaemon(ctx context.Context, env *env, fs *pflag.FlagSet, f *runFlags) er
 	if len(srcs) == 0 && !followKernel && len(units) == 0 {
 		return daemon.ErrNoSources
 	}
-	in := inputFlags{catalog: pick(*catalogDir, rc.Catalog, ""), timezone: pick(*timezone, rc.Timezone, "Local"), accessFmt: rc.NginxAccessFormat}
+	in := inputFlags{catalog: pick(f.catalog, rc.Catalog, ""), timezone: pick(f.timezone, rc.Timezone, "Local"), accessFmt: rc.NginxAccessFormat}
 	cfg, err := in.config(env)
 	if err != nil {
 		return catalogFailure(env, err, "not starting")
 	}
 	var store *checkpoint.Store
-	if p := pick(*positions, rc.Positions, "/var/lib/sigtail/positions.json"); p != "none" {
+	if p := pick(f.positions, rc.Positions, "/var/lib/sigtail/positions.json"); p != "none" {
 		if store, err = checkpoint.Open(p); err != nil {
 			return err
 		}
@@ -162,7 +160,7 @@ func runDaemon(ctx context.Context, env *env, fs *pflag.FlagSet, f *runFlags) er
 		// The config and the catalog are sound to have come this far.
 		return checkSources(env, daemon.Config{Files: srcs, Kernel: followKernel, Units: units, Positions: store}, len(cfg.Catalog.Rules))
 	}
-	name := pick(*host, rc.Host, "")
+	name := pick(f.host, rc.Host, "")
 	if name == "" {
 		name, _ = os.Hostname()
 	}
@@ -172,7 +170,7 @@ func runDaemon(ctx context.Context, env *env, fs *pflag.FlagSet, f *runFlags) er
 	var current atomic.Pointer[catalog.Catalog]
 	current.Store(cfg.Catalog)
 	sinks, err := buildOutputs(outputConfigs, &outputDeps{
-		stdout: env.stdout, spoolDir: pick(*spoolDir, rc.SpoolDir, "/var/lib/sigtail/spool"), host: name, version: version,
+		stdout: env.stdout, spoolDir: pick(f.spoolDir, rc.SpoolDir, "/var/lib/sigtail/spool"), host: name, version: version,
 		metrics: sink.NewMetrics(metrics.Registry), log: env.log,
 		groupFields: func(rule string) []string {
 			for _, r := range current.Load().Rules {
@@ -184,8 +182,8 @@ func runDaemon(ctx context.Context, env *env, fs *pflag.FlagSet, f *runFlags) er
 		},
 	})
 	if err != nil {
-		if *configPath != "" && len(outputs) == 0 {
-			return fmt.Errorf("config %s: %w", *configPath, err)
+		if f.config != "" && len(f.outputs) == 0 {
+			return fmt.Errorf("config %s: %w", f.config, err)
 		}
 		return err
 	}
@@ -198,14 +196,14 @@ func runDaemon(ctx context.Context, env *env, fs *pflag.FlagSet, f *runFlags) er
 		return errors.Join(errs...)
 	}
 	var prober daemon.Prober
-	probeWanted := *probeOn
+	probeWanted := f.probe
 	if rc.Probe != nil && !fs.Changed("probe") {
 		probeWanted = *rc.Probe
 	}
 	if probeWanted {
 		prober = probe.New("/", probe.Options{})
 	}
-	every := *probeEvery
+	every := f.probeEvery
 	if every == 0 {
 		every = rc.ProbeInterval
 	}
@@ -213,11 +211,11 @@ func runDaemon(ctx context.Context, env *env, fs *pflag.FlagSet, f *runFlags) er
 		Probe: prober, ProbeEvery: every,
 		Files: srcs, Kernel: followKernel, Units: units, Catalog: cfg.Catalog, Set: cfg.Set, Parsers: cfg.Parsers, Location: cfg.Location,
 		Positions: store, Sinks: sinks, Correlate: correlate.Options{Host: name, MaxGroups: rc.MaxGroups},
-		FromStart: *fromStart || rc.FromStart, Metrics: metrics, Log: env.log.With().Str("component", "daemon").Logger(),
+		FromStart: f.fromStart || rc.FromStart, Metrics: metrics, Log: env.log.With().Str("component", "daemon").Logger(),
 	})
 
 	// /metrics and /healthz on a loopback address.
-	if addr := pick(*listen, rc.Listen, "127.0.0.1:9847"); addr != "none" {
+	if addr := pick(f.listen, rc.Listen, "127.0.0.1:9847"); addr != "none" {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			closeSinks()

@@ -24,9 +24,7 @@ func TotalBytes(paths []string) (int64, bool) {
 			continue
 		}
 		seen[clean] = true
-		if st, err := os.Stat(p); err == nil && !st.IsDir() {
-			total += st.Size()
-		}
+		total += fileSize(p)
 	}
 	return total, known
 }
